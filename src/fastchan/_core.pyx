@@ -1,0 +1,82 @@
+# cython: language_level=3, freethreading_compatible=True, embedsignature=True
+# cython: boundscheck=False, wraparound=False, cdivision=True, auto_pickle=False
+"""fastchan._core: the compiled hot path -- Chan, select, Send and the parking protocol.
+
+The module is one translation unit split into included files, in dependency order:
+
+  _waiter.pxi   waiter records ("sudogs"), per-channel wait queues, parking, timeouts
+  _chan.pxi     Chan: ring buffer, unbuffered hand-off, close, batch operations
+  _select.pxi   select() and Send
+
+Nothing here relies on the GIL for correctness: shared state is either under a channel's
+fc_mutex or accessed through fc_atomic_* (includes/).  The module declares free-threading
+support, so importing it on a free-threaded build keeps the GIL off.
+"""
+
+from cpython.object cimport PyObject, PyTypeObject, traverseproc, visitproc, inquiry
+from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+from libc.string cimport memset
+
+import queue as _queue
+from types import GenericAlias as _GenericAlias
+import threading as _threading
+
+cdef extern from "Python.h":
+    # Reference moves on raw pointers, callable inside our nogil helpers (which still run
+    # with an attached thread state: "nogil" there only forbids Python-level code).
+    void fc_incref "Py_INCREF"(PyObject *o) nogil
+    void fc_decref "Py_DECREF"(PyObject *o)
+    void *PyMem_RawMalloc(size_t n) nogil
+    void *PyMem_RawCalloc(size_t n, size_t size) nogil
+    void PyMem_RawFree(void *p) nogil
+    int PyErr_CheckSignals() except -1
+    Py_ssize_t PY_SSIZE_T_MAX
+
+cdef extern from "pythread.h":
+    ctypedef void *PyThread_type_lock
+    ctypedef long long PY_TIMEOUT_T
+    PY_TIMEOUT_T PY_TIMEOUT_MAX
+    ctypedef enum PyLockStatus:
+        PY_LOCK_FAILURE
+        PY_LOCK_ACQUIRED
+        PY_LOCK_INTR
+    PyThread_type_lock PyThread_allocate_lock() nogil
+    void PyThread_free_lock(PyThread_type_lock) nogil
+    int PyThread_acquire_lock(PyThread_type_lock, int waitflag) nogil
+    PyLockStatus PyThread_acquire_lock_timed(PyThread_type_lock, PY_TIMEOUT_T us, int intr_flag) nogil
+    void PyThread_release_lock(PyThread_type_lock) nogil
+    unsigned long PyThread_get_thread_ident() nogil
+
+cdef extern from "fc_atomic.h" nogil:
+    int32_t fc_atomic_load_int32_acquire(const int32_t *p)
+    void fc_atomic_store_int32_relaxed(int32_t *p, int32_t v)
+    int fc_atomic_cas_int32(int32_t *p, int32_t expected, int32_t desired)
+    uint64_t fc_atomic_load_uint64_relaxed(const uint64_t *p)
+    void fc_atomic_store_uint64_relaxed(uint64_t *p, uint64_t v)
+    Py_ssize_t fc_atomic_load_ssize_relaxed(const Py_ssize_t *p)
+    void fc_atomic_store_ssize_relaxed(Py_ssize_t *p, Py_ssize_t v)
+
+cdef extern from "fc_lock.h" nogil:
+    ctypedef struct fc_mutex:
+        pass
+    void fc_mutex_lock(fc_mutex *m)
+    void fc_mutex_unlock(fc_mutex *m)
+    int64_t fc_monotonic_ns()
+
+
+class Closed(Exception):
+    """Send on a closed channel, or receive from a closed and drained one.
+
+    Raised by send_many with ``.sent``: the number of values delivered before it.
+    """
+
+
+class Empty(_queue.Empty):
+    """try_recv() found nothing ready and was given no default."""
+
+
+Closed.__module__ = Empty.__module__ = "fastchan"
+
+include "_waiter.pxi"
+include "_chan.pxi"
+include "_select.pxi"

@@ -1,0 +1,192 @@
+# _waiter.pxi -- waiter records, wait queues, parking and timeout parsing.
+#
+# A blocked operation (a send, a recv, or a whole select) owns one Waiter on its C stack
+# and one Node per channel case it waits on (Go's sudog; crossbeam's Context + Entry).
+#
+# The one rule that makes select fire exactly one case, and timeouts and signals lose
+# nothing: whoever wants to finish a waiter first wins a CAS on `state` from W_WAITING.
+#   - a waker (a peer operation or close) CASes WAITING -> case index + 1 while holding
+#     the lock of the channel whose queue holds the node, writes the result into the
+#     waiter (value / closed), unlocks, then unparks it: that release is its last touch;
+#   - the owner, on timeout or signal, CASes WAITING -> W_CANCELLED.  If it loses, the
+#     operation completed: it waits for the (imminent) unpark and reports the result.
+# Nodes are linked and unlinked only under their channel's lock.  The owner unlinks every
+# node it still has before it returns, so no waker can reach a dead stack frame.
+
+cdef extern from *:
+    """
+    static inline PyObject *fc_steal(PyObject *o) { return o; }
+    """
+    # Returns its argument as a new reference Cython now owns: a reference hand-over.
+    object fc_steal(PyObject *o)
+
+cdef enum:
+    W_WAITING = 0
+    W_CANCELLED = -1        # > 0: the case with index state - 1 fired
+
+cdef enum ParkResult:
+    PARK_FIRED              # a waker claimed the waiter; the result is in it
+    PARK_TIMEOUT            # the deadline passed; the owner cancelled the waiter
+    PARK_SIGNAL             # main thread woke to check signals; waiter cancelled
+
+# Main-thread parks wake this often to run signal handlers, so Ctrl-C is seen within
+# 100 ms on every platform (Windows ignores intr_flag).
+cdef PY_TIMEOUT_T SIGNAL_SLICE_US = 50000
+
+cdef struct Waiter:
+    int32_t state           # atomic: W_WAITING -> fired case + 1 | W_CANCELLED, once
+    int32_t closed          # set by the winning waker: the fired case found its channel closed
+    PyObject *value         # recv: strong reference handed over by the winning waker
+    PyThread_type_lock parker   # held by the owner while it sleeps; the winner releases it
+
+cdef struct Node:
+    Node *prev              # queue links: guarded by the channel lock
+    Node *next
+    Node *wake_next         # close() chains the nodes it claimed here, to unpark after unlock
+    Waiter *waiter
+    PyObject *item          # send: the offered value (borrowed: the sending call holds it)
+    int32_t case_index
+    bint linked             # guarded by the channel lock
+
+cdef struct WaitQueue:
+    Node *first
+    Node *last
+
+
+cdef unsigned long _main_thread_ident = _threading.main_thread().ident
+
+
+cdef inline void wq_push(WaitQueue *q, Node *n) noexcept nogil:
+    n.next = NULL
+    n.prev = q.last
+    if q.last != NULL:
+        q.last.next = n
+    else:
+        q.first = n
+    q.last = n
+    n.linked = True
+
+
+cdef inline void wq_remove(WaitQueue *q, Node *n) noexcept nogil:
+    if not n.linked:
+        return
+    if n.prev != NULL:
+        n.prev.next = n.next
+    else:
+        q.first = n.next
+    if n.next != NULL:
+        n.next.prev = n.prev
+    else:
+        q.last = n.prev
+    n.prev = n.next = NULL
+    n.linked = False
+
+
+cdef inline Node *wq_claim(WaitQueue *q) noexcept nogil:
+    """Unlink and return the first node whose waiter this call wins, or NULL.
+
+    Nodes whose waiter is already finished (a select that fired elsewhere, a timed-out
+    operation not yet unlinked) are unlinked on the way.  Channel lock held.
+    """
+    cdef Node *n = q.first
+    while n != NULL:
+        wq_remove(q, n)
+        if fc_atomic_cas_int32(&n.waiter.state, W_WAITING, n.case_index + 1):
+            return n
+        n = q.first
+    return NULL
+
+
+cdef inline void unpark(Waiter *w) noexcept nogil:
+    # The waiter may return and its frame vanish as soon as this releases: last touch.
+    PyThread_release_lock(w.parker)
+
+
+cdef int waiter_init(Waiter *w) except -1:
+    w.state = W_WAITING
+    w.closed = 0
+    w.value = NULL
+    w.parker = PyThread_allocate_lock()
+    if w.parker == NULL:
+        raise MemoryError("cannot allocate a parker")
+    PyThread_acquire_lock(w.parker, 0)
+    return 0
+
+
+cdef void waiter_fini(Waiter *w) noexcept:
+    # The parker is held here on every path (never acquired, or acquired by the wake-up).
+    PyThread_release_lock(w.parker)
+    PyThread_free_lock(w.parker)
+    w.parker = NULL
+
+
+cdef inline void node_init(Node *n, Waiter *w, PyObject *item, int32_t case_index) noexcept nogil:
+    n.prev = n.next = n.wake_next = NULL
+    n.waiter = w
+    n.item = item
+    n.case_index = case_index
+    n.linked = False
+
+
+cdef ParkResult _cancel_or_collect(Waiter *w, ParkResult if_cancelled) noexcept:
+    if fc_atomic_cas_int32(&w.state, W_WAITING, W_CANCELLED):
+        return if_cancelled
+    # Lost the race: a waker completed us and is about to unpark; wait for it.
+    with nogil:
+        PyThread_acquire_lock(w.parker, 1)
+    return PARK_FIRED
+
+
+cdef ParkResult park(Waiter *w, int64_t deadline) noexcept:
+    """Sleep until a waker fires `w`, the deadline (ns, monotonic; -1: none) passes, or,
+    in the main thread, it is time to look at signals.  Releases the GIL while asleep."""
+    cdef bint is_main = PyThread_get_thread_ident() == _main_thread_ident
+    cdef PY_TIMEOUT_T us
+    cdef int64_t remaining
+    cdef PyLockStatus r
+    while True:
+        if deadline >= 0:
+            remaining = deadline - fc_monotonic_ns()
+            if remaining <= 0:
+                return _cancel_or_collect(w, PARK_TIMEOUT)
+            us = (remaining + 999) // 1000
+            if us > PY_TIMEOUT_MAX:
+                us = PY_TIMEOUT_MAX
+        else:
+            us = -1
+        if is_main and (us < 0 or us > SIGNAL_SLICE_US):
+            us = SIGNAL_SLICE_US
+        with nogil:
+            r = PyThread_acquire_lock_timed(w.parker, us, 1)
+        if r == PY_LOCK_ACQUIRED:
+            return PARK_FIRED
+        if is_main:
+            return _cancel_or_collect(w, PARK_SIGNAL)
+        # Other threads: a signal or a slice ended; nothing to do but sleep on.
+
+
+cdef int64_t parse_timeout(object timeout) except -2:
+    """Relative timeout in ns: -1 for None/inf (wait forever), else >= 0."""
+    cdef double t
+    if timeout is None:
+        return -1
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        try:
+            if isinstance(timeout, (bool, str, bytes)):
+                raise TypeError
+            t = float(timeout)
+        except (TypeError, ValueError):
+            raise TypeError(f"timeout must be a number or None, got {type(timeout).__name__}") from None
+    else:
+        t = timeout
+    if t != t:
+        raise ValueError("timeout must be >= 0 or None, got nan")
+    if t < 0:
+        raise ValueError(f"timeout must be >= 0 or None, got {timeout!r}")
+    if t >= 9.2e9:          # ~292 years: forever (and inf)
+        return -1
+    return <int64_t>(t * 1e9)
+
+
+cdef inline int64_t deadline_after(int64_t timeout_ns) noexcept nogil:
+    return -1 if timeout_ns < 0 else fc_monotonic_ns() + timeout_ns
