@@ -129,6 +129,32 @@ cdef Node *claim_all_closed(WaitQueue *q, Node *woken) noexcept nogil:
         woken = n
 
 
+cdef Py_ssize_t send_batch_now(Chan ch, tuple items, Py_ssize_t start) except -1:
+    """Send items[start:] while that can happen now, BATCH per lock hold; returns how
+    many were sent.  Raises Closed / MemoryError only if none was sent by this call."""
+    cdef Waiter *wakes[64]
+    cdef Py_ssize_t n = len(items), i = start, stop, nwake, j
+    cdef int r = OP_OK
+    while i < n and r == OP_OK:
+        stop = i + BATCH if n - i > BATCH else n
+        nwake = 0
+        fc_mutex_lock(&ch.mutex)
+        while i < stop:
+            wakes[nwake] = NULL
+            r = try_send_locked(ch, fc_tuple_item(items, i), &wakes[nwake])
+            if r != OP_OK:
+                break
+            i += 1
+            if wakes[nwake] != NULL:
+                nwake += 1
+        fc_mutex_unlock(&ch.mutex)
+        for j in range(nwake):
+            unpark(wakes[j])
+    if r < 0 and i == start:
+        raise_send_error(r)
+    return i - start
+
+
 cdef int raise_send_error(int r) except -1:
     if r == OP_CLOSED:
         raise Closed("send on closed channel")
@@ -148,7 +174,7 @@ cdef int chan_try_send(Chan ch, PyObject *v) except -1:
     return raise_send_error(r)
 
 
-cdef int chan_send_wait(Chan ch, PyObject *v, int64_t deadline) except -1:
+cdef int chan_send_wait(Chan ch, PyObject *v, int64_t deadline, bint spin) except -1:
     """Blocking send until `deadline` (-1: none).  Raises Closed / TimeoutError / the
     exception of a signal handler; in every raising case the value was not delivered."""
     cdef Waiter w
@@ -177,7 +203,7 @@ cdef int chan_send_wait(Chan ch, PyObject *v, int64_t deadline) except -1:
                 return 0
             if r != OP_BLOCK:
                 return raise_send_error(r)
-            pr = park(&w, deadline)
+            pr = park(&w, deadline, spin)
             if pr == PARK_FIRED:
                 if w.closed:
                     raise Closed("send on closed channel")
@@ -192,7 +218,7 @@ cdef int chan_send_wait(Chan ch, PyObject *v, int64_t deadline) except -1:
         waiter_fini(&w)
 
 
-cdef object chan_recv_wait(Chan ch, int64_t deadline):
+cdef object chan_recv_wait(Chan ch, int64_t deadline, bint spin):
     """Blocking receive until `deadline` (-1: none).  Raises Closed / TimeoutError / the
     exception of a signal handler; in every raising case nothing was taken."""
     cdef Waiter w
@@ -221,7 +247,7 @@ cdef object chan_recv_wait(Chan ch, int64_t deadline):
                 return fc_steal(out)
             if r == OP_CLOSED:
                 raise Closed("receive from closed channel")
-            pr = park(&w, deadline)
+            pr = park(&w, deadline, spin)
             if pr == PARK_FIRED:
                 if w.closed:
                     raise Closed("receive from closed channel")
@@ -236,7 +262,7 @@ cdef object chan_recv_wait(Chan ch, int64_t deadline):
         waiter_fini(&w)
 
 
-cdef inline object chan_recv(Chan ch, int64_t timeout_ns):
+cdef inline object chan_recv(Chan ch, int64_t timeout_ns, bint spin=True):
     cdef PyObject *out = NULL
     cdef Waiter *wake = NULL
     fc_mutex_lock(&ch.mutex)
@@ -250,7 +276,7 @@ cdef inline object chan_recv(Chan ch, int64_t timeout_ns):
         raise Closed("receive from closed channel")
     if timeout_ns == 0:
         raise TimeoutError("recv timed out")
-    return chan_recv_wait(ch, deadline_after(timeout_ns))
+    return chan_recv_wait(ch, deadline_after(timeout_ns), spin)
 
 
 cdef int traverse_chan(PyObject *o, visitproc visit, void *arg) noexcept:
@@ -363,7 +389,7 @@ cdef class Chan:
             return
         if t == 0:
             raise TimeoutError("send timed out")
-        chan_send_wait(self, <PyObject *>value, deadline_after(t))
+        chan_send_wait(self, <PyObject *>value, deadline_after(t), True)
 
     def try_send(self, value, /):
         """try_send(value, /) -> bool: send only if that can happen now.  Closed if closed."""
@@ -408,14 +434,29 @@ cdef class Chan:
         cdef int64_t t = -1 if timeout is None else parse_timeout(timeout)
         cdef int64_t deadline = -2          # computed on the first wait
         cdef Py_ssize_t sent = 0
+        cdef tuple snapshot
         try:
-            for v in values:
-                if not chan_try_send(self, <PyObject *>v):
-                    if deadline == -2:
-                        deadline = deadline_after(t)
+            if type(values) is list or type(values) is tuple:
+                # Whole batches under one lock hold; a tuple also pins the items.
+                snapshot = tuple(values)
+                while sent < len(snapshot):
+                    sent += send_batch_now(self, snapshot, sent)
+                    if sent == len(snapshot):
+                        break
                     if t == 0:
                         raise TimeoutError("send timed out")
-                    chan_send_wait(self, <PyObject *>v, deadline)
+                    if deadline == -2:
+                        deadline = deadline_after(t)
+                    chan_send_wait(self, fc_tuple_item(snapshot, sent), deadline, False)
+                    sent += 1
+                return sent
+            for v in values:
+                if not chan_try_send(self, <PyObject *>v):
+                    if t == 0:
+                        raise TimeoutError("send timed out")
+                    if deadline == -2:
+                        deadline = deadline_after(t)
+                    chan_send_wait(self, <PyObject *>v, deadline, False)
                 sent += 1
         except BaseException as e:
             if isinstance(e, Exception):
@@ -442,7 +483,7 @@ cdef class Chan:
             raise ValueError(f"max_items must be >= 1, got {max_items}")
         cdef int64_t t = -1 if timeout is None else parse_timeout(timeout)
         cdef Py_ssize_t limit = max_items if max_items < PY_SSIZE_T_MAX else PY_SSIZE_T_MAX
-        result = [chan_recv(self, t)]
+        result = [chan_recv(self, t, False)]
         while len(result) < limit:
             want = limit - len(result)
             if want > BATCH:
@@ -526,6 +567,7 @@ cdef class Chan:
     def __reduce__(self):
         raise TypeError("cannot pickle 'fastchan.Chan' object")
 
+    @classmethod
     def __class_getitem__(cls, item):
         return _GenericAlias(cls, item)
 

@@ -17,6 +17,7 @@ from cpython.object cimport PyObject, PyTypeObject, traverseproc, visitproc, inq
 from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
 from libc.string cimport memset
 
+import os as _os
 import queue as _queue
 from types import GenericAlias as _GenericAlias
 import threading as _threading
@@ -31,6 +32,7 @@ cdef extern from "Python.h":
     void PyMem_RawFree(void *p) nogil
     int PyErr_CheckSignals() except -1
     Py_ssize_t PY_SSIZE_T_MAX
+    PyObject *fc_tuple_item "PyTuple_GET_ITEM"(object t, Py_ssize_t i)  # borrowed
 
 cdef extern from "pythread.h":
     ctypedef void *PyThread_type_lock
@@ -54,6 +56,7 @@ cdef extern from "fc_atomic.h" nogil:
     uint64_t fc_atomic_load_uint64_relaxed(const uint64_t *p)
     void fc_atomic_store_uint64_relaxed(uint64_t *p, uint64_t v)
     Py_ssize_t fc_atomic_load_ssize_relaxed(const Py_ssize_t *p)
+    void fc_cpu_relax()
     void fc_atomic_store_ssize_relaxed(Py_ssize_t *p, Py_ssize_t v)
 
 cdef extern from "fc_lock.h" nogil:

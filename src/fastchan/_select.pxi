@@ -247,7 +247,7 @@ cdef object select_wait(SelCase *cs, Py_ssize_t n, uint32_t *order, Py_ssize_t n
                 wq_push(&ch.recvq if cs[i].kind == CASE_RECV else &ch.sendq, &nodes[i])
             unlock_all(chans, nchans)
 
-            pr = park(&w, deadline)
+            pr = park(&w, deadline, True)
 
             # pass 3
             for j in range(nchans):

@@ -137,13 +137,44 @@ cdef ParkResult _cancel_or_collect(Waiter *w, ParkResult if_cancelled) noexcept:
     return PARK_FIRED
 
 
-cdef ParkResult park(Waiter *w, int64_t deadline) noexcept:
+# Spin this long (without the GIL) before sleeping, on machines with more than one CPU:
+# a peer on another core usually answers within a few microseconds, and a futex sleep
+# plus wake-up costs more than that.
+# Batch calls (send_many/recv_many) skip it: waking at the first value would make them
+# move tiny batches, so they sleep and let values pile up.
+cdef int64_t SPIN_NS = 20000 if (_os.cpu_count() or 1) > 1 else 0
+
+
+cdef bint spin_until_fired(Waiter *w, int64_t deadline) noexcept nogil:
+    cdef int64_t stop = fc_monotonic_ns() + SPIN_NS
+    cdef int i
+    if deadline >= 0 and deadline < stop:
+        stop = deadline
+    while True:
+        for i in range(64):
+            if fc_atomic_load_int32_acquire(&w.state) != W_WAITING:
+                return True
+            fc_cpu_relax()
+        if fc_monotonic_ns() >= stop:
+            return False
+
+
+cdef ParkResult park(Waiter *w, int64_t deadline, bint spin) noexcept:
     """Sleep until a waker fires `w`, the deadline (ns, monotonic; -1: none) passes, or,
-    in the main thread, it is time to look at signals.  Releases the GIL while asleep."""
+    in the main thread, it is time to look at signals.  Releases the GIL while asleep;
+    with `spin`, first spins briefly (still without the GIL) watching w.state."""
     cdef bint is_main = PyThread_get_thread_ident() == _main_thread_ident
     cdef PY_TIMEOUT_T us
     cdef int64_t remaining
     cdef PyLockStatus r
+    cdef bint fired = False
+    if spin and SPIN_NS > 0:
+        with nogil:
+            fired = spin_until_fired(w, deadline)
+            if fired:       # the waker's unpark is imminent
+                PyThread_acquire_lock(w.parker, 1)
+        if fired:
+            return PARK_FIRED
     while True:
         if deadline >= 0:
             remaining = deadline - fc_monotonic_ns()
