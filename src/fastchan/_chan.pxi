@@ -129,11 +129,12 @@ cdef Node *claim_all_closed(WaitQueue *q, Node *woken) noexcept nogil:
         woken = n
 
 
-cdef Py_ssize_t send_batch_now(Chan ch, tuple items, Py_ssize_t start) except -1:
-    """Send items[start:] while that can happen now, BATCH per lock hold; returns how
-    many were sent.  Raises Closed / MemoryError only if none was sent by this call."""
+cdef int send_batch_now(Chan ch, tuple items, Py_ssize_t *sent) except -1:
+    """Send items[*sent:] while that can happen now, BATCH per lock hold, advancing
+    *sent.  Returns 1 if all were sent, 0 if the next one would block; raises Closed /
+    MemoryError (with *sent already counting what was delivered)."""
     cdef Waiter *wakes[64]
-    cdef Py_ssize_t n = len(items), i = start, stop, nwake, j
+    cdef Py_ssize_t n = len(items), i = sent[0], stop, nwake, j
     cdef int r = OP_OK
     while i < n and r == OP_OK:
         stop = i + BATCH if n - i > BATCH else n
@@ -148,11 +149,12 @@ cdef Py_ssize_t send_batch_now(Chan ch, tuple items, Py_ssize_t start) except -1
             if wakes[nwake] != NULL:
                 nwake += 1
         fc_mutex_unlock(&ch.mutex)
+        sent[0] = i
         for j in range(nwake):
             unpark(wakes[j])
-    if r < 0 and i == start:
+    if r < 0:
         raise_send_error(r)
-    return i - start
+    return i == n
 
 
 cdef int raise_send_error(int r) except -1:
@@ -179,41 +181,38 @@ cdef int chan_send_wait(Chan ch, PyObject *v, int64_t deadline, bint spin) excep
     exception of a signal handler; in every raising case the value was not delivered."""
     cdef Waiter w
     cdef Node node
-    cdef Waiter *wake
+    cdef Waiter *wake = NULL
     cdef int r
-    cdef ParkResult pr
     if deadline >= 0 and fc_monotonic_ns() >= deadline:
         if chan_try_send(ch, v):
             return 0
         raise TimeoutError("send timed out")
     waiter_init(&w)
     try:
-        while True:
-            w.state = W_WAITING
-            node_init(&node, &w, v, 0)
-            wake = NULL
-            fc_mutex_lock(&ch.mutex)
-            r = try_send_locked(ch, v, &wake)
-            if r == OP_BLOCK:       # register and re-check happen under one lock hold
-                wq_push(&ch.sendq, &node)
-            fc_mutex_unlock(&ch.mutex)
-            if wake != NULL:
-                unpark(wake)
-            if r == OP_OK:
-                return 0
-            if r != OP_BLOCK:
-                return raise_send_error(r)
-            pr = park(&w, deadline, spin)
-            if pr == PARK_FIRED:
-                if w.closed:
-                    raise Closed("send on closed channel")
-                return 0
-            fc_mutex_lock(&ch.mutex)
-            wq_remove(&ch.sendq, &node)
-            fc_mutex_unlock(&ch.mutex)
-            if pr == PARK_TIMEOUT:
-                raise TimeoutError("send timed out")
-            PyErr_CheckSignals()    # raises: the send did not happen; else try again
+        node_init(&node, &w, v, 0)
+        fc_mutex_lock(&ch.mutex)
+        r = try_send_locked(ch, v, &wake)
+        if r == OP_BLOCK:           # register and re-check happen under one lock hold
+            wq_push(&ch.sendq, &node)
+        fc_mutex_unlock(&ch.mutex)
+        if wake != NULL:
+            unpark(wake)
+        if r == OP_OK:
+            return 0
+        if r != OP_BLOCK:
+            return raise_send_error(r)
+        try:
+            r = park(&w, deadline, spin)
+        finally:
+            if ensure_finished(&w):
+                fc_mutex_lock(&ch.mutex)
+                wq_remove(&ch.sendq, &node)
+                fc_mutex_unlock(&ch.mutex)
+        if r == PARK_TIMEOUT:
+            raise TimeoutError("send timed out")
+        if w.closed:
+            raise Closed("send on closed channel")
+        return 0
     finally:
         waiter_fini(&w)
 
@@ -223,41 +222,38 @@ cdef object chan_recv_wait(Chan ch, int64_t deadline, bint spin):
     exception of a signal handler; in every raising case nothing was taken."""
     cdef Waiter w
     cdef Node node
-    cdef Waiter *wake
+    cdef Waiter *wake = NULL
     cdef PyObject *out = NULL
     cdef int r
-    cdef ParkResult pr
     waiter_init(&w)
     try:
-        while True:
-            w.state = W_WAITING
-            node_init(&node, &w, NULL, 0)
-            wake = NULL
-            fc_mutex_lock(&ch.mutex)
-            r = try_recv_locked(ch, &out, &wake)
-            if r == OP_BLOCK:
-                if deadline >= 0 and fc_monotonic_ns() >= deadline:
-                    fc_mutex_unlock(&ch.mutex)
-                    raise TimeoutError("recv timed out")
-                wq_push(&ch.recvq, &node)
-            fc_mutex_unlock(&ch.mutex)
-            if wake != NULL:
-                unpark(wake)
-            if r == OP_OK:
-                return fc_steal(out)
-            if r == OP_CLOSED:
-                raise Closed("receive from closed channel")
-            pr = park(&w, deadline, spin)
-            if pr == PARK_FIRED:
-                if w.closed:
-                    raise Closed("receive from closed channel")
-                return fc_steal(w.value)
-            fc_mutex_lock(&ch.mutex)
-            wq_remove(&ch.recvq, &node)
-            fc_mutex_unlock(&ch.mutex)
-            if pr == PARK_TIMEOUT:
+        node_init(&node, &w, NULL, 0)
+        fc_mutex_lock(&ch.mutex)
+        r = try_recv_locked(ch, &out, &wake)
+        if r == OP_BLOCK:
+            if deadline >= 0 and fc_monotonic_ns() >= deadline:
+                fc_mutex_unlock(&ch.mutex)
                 raise TimeoutError("recv timed out")
-            PyErr_CheckSignals()
+            wq_push(&ch.recvq, &node)
+        fc_mutex_unlock(&ch.mutex)
+        if wake != NULL:
+            unpark(wake)
+        if r == OP_OK:
+            return fc_steal(out)
+        if r == OP_CLOSED:
+            raise Closed("receive from closed channel")
+        try:
+            r = park(&w, deadline, spin)
+        finally:
+            if ensure_finished(&w):
+                fc_mutex_lock(&ch.mutex)
+                wq_remove(&ch.recvq, &node)
+                fc_mutex_unlock(&ch.mutex)
+        if r == PARK_TIMEOUT:
+            raise TimeoutError("recv timed out")
+        if w.closed:
+            raise Closed("receive from closed channel")
+        return fc_steal(w.value)
     finally:
         waiter_fini(&w)
 
@@ -279,14 +275,21 @@ cdef inline object chan_recv(Chan ch, int64_t timeout_ns, bint spin=True):
     return chan_recv_wait(ch, deadline_after(timeout_ns), spin)
 
 
-cdef int traverse_chan(PyObject *o, visitproc visit, void *arg) noexcept:
+# Chan's GC slots: Cython's own (object fields, and the type for heap types), then the
+# ring.  Installed on the type object right after the class statement below.
+cdef c_traverseproc cython_traverse_chan
+cdef c_inquiry cython_clear_chan
+
+
+cdef int traverse_chan(PyObject *o, c_visitproc visit, void *arg) noexcept:
     # Runs while no thread mutates the ring (under the GIL, which no lock holder drops;
     # or during a free-threaded stop-the-world), so it reads without the lock, which a
     # detached lock holder might own.  No refcounting here: see traverse_ring.
-    return traverse_ring(<Chan>o, visit, arg)
+    cdef int r = cython_traverse_chan(o, visit, arg)
+    return r if r else traverse_ring(<Chan>o, visit, arg)
 
 
-cdef int traverse_ring(Chan ch, visitproc visit, void *arg) noexcept:
+cdef int traverse_ring(Chan ch, c_visitproc visit, void *arg) noexcept:
     cdef Py_ssize_t i
     cdef int r
     for i in range(ch.count):
@@ -299,6 +302,7 @@ cdef int traverse_ring(Chan ch, visitproc visit, void *arg) noexcept:
 cdef int clear_chan(PyObject *o) noexcept:
     cdef Chan ch = <Chan>o
     cdef PyObject *v
+    cython_clear_chan(o)
     while True:
         fc_mutex_lock(&ch.mutex)
         v = ring_take(ch) if ch.count > 0 else NULL
@@ -432,21 +436,16 @@ cdef class Chan:
         the iterable carries `.sent`, the number of values delivered before it.
         """
         cdef int64_t t = -1 if timeout is None else parse_timeout(timeout)
-        cdef int64_t deadline = -2          # computed on the first wait
+        cdef int64_t deadline = deadline_after(t) if t > 0 else t
         cdef Py_ssize_t sent = 0
         cdef tuple snapshot
         try:
             if type(values) is list or type(values) is tuple:
-                # Whole batches under one lock hold; a tuple also pins the items.
+                # Whole batches under one lock hold; the tuple also pins the items.
                 snapshot = tuple(values)
-                while sent < len(snapshot):
-                    sent += send_batch_now(self, snapshot, sent)
-                    if sent == len(snapshot):
-                        break
+                while not send_batch_now(self, snapshot, &sent):
                     if t == 0:
                         raise TimeoutError("send timed out")
-                    if deadline == -2:
-                        deadline = deadline_after(t)
                     chan_send_wait(self, fc_tuple_item(snapshot, sent), deadline, False)
                     sent += 1
                 return sent
@@ -454,8 +453,6 @@ cdef class Chan:
                 if not chan_try_send(self, <PyObject *>v):
                     if t == 0:
                         raise TimeoutError("send timed out")
-                    if deadline == -2:
-                        deadline = deadline_after(t)
                     chan_send_wait(self, <PyObject *>v, deadline, False)
                 sent += 1
         except BaseException as e:
@@ -477,8 +474,12 @@ cdef class Chan:
         cdef Waiter *wakes[64]
         cdef Py_ssize_t want, got, nwake, i
         cdef int r
-        if isinstance(max_items, bool) or not isinstance(max_items, int):
-            raise TypeError(f"max_items must be an int >= 1, got {type(max_items).__name__}")
+        if isinstance(max_items, bool):
+            raise TypeError("max_items must be an int >= 1, got bool")
+        try:
+            max_items = max_items.__index__()
+        except AttributeError:
+            raise TypeError(f"max_items must be an int >= 1, got {type(max_items).__name__}") from None
         if max_items < 1:
             raise ValueError(f"max_items must be >= 1, got {max_items}")
         cdef int64_t t = -1 if timeout is None else parse_timeout(timeout)
@@ -572,5 +573,4 @@ cdef class Chan:
         return _GenericAlias(cls, item)
 
 
-(<PyTypeObject *>Chan).tp_traverse = <traverseproc>traverse_chan
-(<PyTypeObject *>Chan).tp_clear = <inquiry>clear_chan
+fc_install_gc(Chan, traverse_chan, clear_chan, &cython_traverse_chan, &cython_clear_chan)

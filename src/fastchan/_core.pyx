@@ -1,24 +1,29 @@
 # cython: language_level=3, freethreading_compatible=True, embedsignature=True
-# cython: boundscheck=False, wraparound=False, cdivision=True, auto_pickle=False
-"""fastchan._core: the compiled hot path -- Chan, select, Send and the parking protocol.
+# cython: boundscheck=False, wraparound=False, cdivision=True, auto_pickle=False, always_allow_keywords=False
+"""fastchan._core: the compiled hot path -- Chan, select, Send, parking, atomics, Once.
 
 The module is one translation unit split into included files, in dependency order:
 
   _waiter.pxi   waiter records ("sudogs"), per-channel wait queues, parking, timeouts
   _chan.pxi     Chan: ring buffer, unbuffered hand-off, close, batch operations
   _select.pxi   select() and Send
+  _atomic.pxi   AtomicInt, AtomicBool, AtomicRef
+  _once.pxi     Once and @once
 
 Nothing here relies on the GIL for correctness: shared state is either under a channel's
 fc_mutex or accessed through fc_atomic_* (includes/).  The module declares free-threading
 support, so importing it on a free-threaded build keeps the GIL off.
 """
 
-from cpython.object cimport PyObject, PyTypeObject, traverseproc, visitproc, inquiry
-from libc.stdint cimport int32_t, int64_t, uint32_t, uint64_t
+cimport cython
+from cpython.object cimport PyObject
+from libc.stdint cimport INT64_MAX, int32_t, int64_t, uint32_t, uint64_t
 from libc.string cimport memset
 
+import functools as _functools
 import os as _os
 import queue as _queue
+import sys as _sys
 from types import GenericAlias as _GenericAlias
 import threading as _threading
 
@@ -31,8 +36,32 @@ cdef extern from "Python.h":
     void *PyMem_RawCalloc(size_t n, size_t size) nogil
     void PyMem_RawFree(void *p) nogil
     int PyErr_CheckSignals() except -1
+    int Py_AddPendingCall(int (*func)(void *) noexcept, void *arg)
+    void PyErr_SetObject(PyObject *type, PyObject *value)
+    PyObject *Py_TYPE(PyObject *o)
     Py_ssize_t PY_SSIZE_T_MAX
     PyObject *fc_tuple_item "PyTuple_GET_ITEM"(object t, Py_ssize_t i)  # borrowed
+
+cdef extern from "Python.h":
+    # GC slot types, declared here without the Python-object arguments of Cython's own.
+    ctypedef int (*c_visitproc "visitproc")(PyObject *, void *) noexcept
+    ctypedef int (*c_traverseproc "traverseproc")(PyObject *, c_visitproc, void *) noexcept
+    ctypedef int (*c_inquiry "inquiry")(PyObject *) noexcept
+
+cdef extern from *:
+    """
+    /* Give a Cython type extra GC slots that wrap Cython's own (kept in *orig_*). */
+    static void fc_install_gc(PyObject *type, traverseproc tr, inquiry cl,
+                              traverseproc *orig_tr, inquiry *orig_cl) {
+        PyTypeObject *t = (PyTypeObject *)type;
+        *orig_tr = t->tp_traverse;
+        *orig_cl = t->tp_clear;
+        t->tp_traverse = tr;
+        t->tp_clear = cl;
+    }
+    """
+    void fc_install_gc(object type, c_traverseproc tr, c_inquiry cl,
+                       c_traverseproc *orig_tr, c_inquiry *orig_cl)
 
 cdef extern from "pythread.h":
     ctypedef void *PyThread_type_lock
@@ -51,6 +80,7 @@ cdef extern from "pythread.h":
 
 cdef extern from "fc_atomic.h" nogil:
     int32_t fc_atomic_load_int32_acquire(const int32_t *p)
+    void fc_atomic_store_int32_release(int32_t *p, int32_t v)
     void fc_atomic_store_int32_relaxed(int32_t *p, int32_t v)
     int fc_atomic_cas_int32(int32_t *p, int32_t expected, int32_t desired)
     uint64_t fc_atomic_load_uint64_relaxed(const uint64_t *p)
@@ -83,3 +113,5 @@ Closed.__module__ = Empty.__module__ = "fastchan"
 include "_waiter.pxi"
 include "_chan.pxi"
 include "_select.pxi"
+include "_atomic.pxi"
+include "_once.pxi"

@@ -41,6 +41,7 @@ cdef inline uint32_t rand_below(uint32_t n) noexcept nogil:
     return <uint32_t>(((x * <uint64_t>2685821657736338717ULL) >> 32) * n >> 32)
 
 
+@cython.final
 cdef class Send:
     """Send(chan, value) -- a select case that sends `value` on `chan`.
 
@@ -150,6 +151,8 @@ cdef object select_impl(tuple cases, Py_ssize_t n, SelCase *cs, uint32_t *order,
             cs[i].item = NULL
             cs[i].kind = CASE_RECV
         elif type(c) is Send:
+            if (<Send>c).chan is None:
+                raise TypeError(f"select case {i} is a Send that was never initialised")
             cs[i].chan = <PyObject *>(<Send>c).chan
             cs[i].item = <PyObject *>(<Send>c).value
             cs[i].kind = CASE_SEND
@@ -193,11 +196,10 @@ cdef object select_wait(SelCase *cs, Py_ssize_t n, uint32_t *order, Py_ssize_t n
     cdef Py_ssize_t nchans = 0
     cdef Py_ssize_t i, j, k
     cdef Waiter w
-    cdef Waiter *wake
-    cdef PyObject *out
+    cdef Waiter *wake = NULL
+    cdef PyObject *out = NULL
     cdef Chan ch
     cdef int r
-    cdef ParkResult pr
     if n > SMALL_SELECT:
         nodes = <Node *>PyMem_RawMalloc(n * sizeof(Node))
         chans = <PyObject **>PyMem_RawMalloc(n * sizeof(PyObject *))
@@ -218,38 +220,42 @@ cdef object select_wait(SelCase *cs, Py_ssize_t n, uint32_t *order, Py_ssize_t n
             chans[k] = chans[k - 1]
         chans[j] = cs[i].chan
         nchans += 1
-    waiter_init(&w)
     try:
-        while True:
-            # pass 2
-            w.state = W_WAITING
-            wake = NULL
-            out = NULL
-            lock_all(chans, nchans)
-            for k in range(n):
-                i = order[k]
-                if cs[i].kind == CASE_DISABLED:
-                    continue
-                r = try_case_locked(&cs[i], &out, &wake)
-                if r != OP_BLOCK:
-                    unlock_all(chans, nchans)
-                    if wake != NULL:
-                        unpark(wake)
-                    return case_result(&cs[i], i, r, out)
-            if deadline >= 0 and fc_monotonic_ns() >= deadline:
+        waiter_init(&w)
+    except BaseException:
+        if n > SMALL_SELECT:
+            PyMem_RawFree(nodes)
+            PyMem_RawFree(chans)
+        raise
+    try:
+        # pass 2
+        lock_all(chans, nchans)
+        for k in range(n):
+            i = order[k]
+            if cs[i].kind == CASE_DISABLED:
+                continue
+            r = try_case_locked(&cs[i], &out, &wake)
+            if r != OP_BLOCK:
                 unlock_all(chans, nchans)
-                return (-1, None, False)
-            for i in range(n):
-                if cs[i].kind == CASE_DISABLED:
-                    continue
-                node_init(&nodes[i], &w, cs[i].item, <int32_t>i)
-                ch = <Chan>cs[i].chan
-                wq_push(&ch.recvq if cs[i].kind == CASE_RECV else &ch.sendq, &nodes[i])
+                if wake != NULL:
+                    unpark(wake)
+                return case_result(&cs[i], i, r, out)
+        if deadline >= 0 and fc_monotonic_ns() >= deadline:
             unlock_all(chans, nchans)
+            return (-1, None, False)
+        for i in range(n):
+            if cs[i].kind == CASE_DISABLED:
+                continue
+            node_init(&nodes[i], &w, cs[i].item, <int32_t>i)
+            ch = <Chan>cs[i].chan
+            wq_push(&ch.recvq if cs[i].kind == CASE_RECV else &ch.sendq, &nodes[i])
+        unlock_all(chans, nchans)
 
-            pr = park(&w, deadline, True)
-
-            # pass 3
+        try:
+            r = park(&w, deadline, True)
+        finally:
+            ensure_finished(&w)
+            # pass 3: unlink what no waker dequeued (all of it, unless a case fired)
             for j in range(nchans):
                 ch = <Chan>chans[j]
                 fc_mutex_lock(&ch.mutex)
@@ -257,14 +263,12 @@ cdef object select_wait(SelCase *cs, Py_ssize_t n, uint32_t *order, Py_ssize_t n
                     if cs[i].kind != CASE_DISABLED and cs[i].chan == chans[j]:
                         wq_remove(&ch.recvq if cs[i].kind == CASE_RECV else &ch.sendq, &nodes[i])
                 fc_mutex_unlock(&ch.mutex)
-            if pr == PARK_FIRED:
-                i = w.state - 1
-                if w.closed:
-                    return case_result(&cs[i], i, OP_CLOSED, NULL)
-                return case_result(&cs[i], i, OP_OK, w.value)
-            if pr == PARK_TIMEOUT:
-                return (-1, None, False)
-            PyErr_CheckSignals()
+        if r == PARK_TIMEOUT:
+            return (-1, None, False)
+        i = w.state - 1
+        if w.closed:
+            return case_result(&cs[i], i, OP_CLOSED, NULL)
+        return case_result(&cs[i], i, OP_OK, w.value)
     finally:
         waiter_fini(&w)
         if n > SMALL_SELECT:

@@ -24,10 +24,9 @@ cdef enum:
     W_WAITING = 0
     W_CANCELLED = -1        # > 0: the case with index state - 1 fired
 
-cdef enum ParkResult:
-    PARK_FIRED              # a waker claimed the waiter; the result is in it
-    PARK_TIMEOUT            # the deadline passed; the owner cancelled the waiter
-    PARK_SIGNAL             # main thread woke to check signals; waiter cancelled
+cdef enum:
+    PARK_FIRED = 0          # a waker claimed the waiter; the result is in it
+    PARK_TIMEOUT = 1        # the deadline passed; the owner cancelled the waiter
 
 # Main-thread parks wake this often to run signal handlers, so Ctrl-C is seen within
 # 100 ms on every platform (Windows ignores intr_flag).
@@ -54,6 +53,16 @@ cdef struct WaitQueue:
 
 
 cdef unsigned long _main_thread_ident = _threading.main_thread().ident
+
+
+def _after_fork_in_child():
+    # The forking thread is the child's only, hence main, thread.  Written while the
+    # child has a single thread, before any fastchan call can run in another.
+    global _main_thread_ident
+    _main_thread_ident = PyThread_get_thread_ident()
+
+
+_os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 cdef inline void wq_push(WaitQueue *q, Node *n) noexcept nogil:
@@ -128,13 +137,43 @@ cdef inline void node_init(Node *n, Waiter *w, PyObject *item, int32_t case_inde
     n.linked = False
 
 
-cdef ParkResult _cancel_or_collect(Waiter *w, ParkResult if_cancelled) noexcept:
+cdef bint cancel_or_collect(Waiter *w) noexcept:
+    """True if the owner cancelled `w`; False if a waker had already fired it, in which
+    case this also waits for that waker's (imminent) unpark."""
     if fc_atomic_cas_int32(&w.state, W_WAITING, W_CANCELLED):
-        return if_cancelled
-    # Lost the race: a waker completed us and is about to unpark; wait for it.
+        return True
     with nogil:
         PyThread_acquire_lock(w.parker, 1)
-    return PARK_FIRED
+    return False
+
+
+cdef bint ensure_finished(Waiter *w) noexcept:
+    """After park() returned or raised: make sure `w` is fired or cancelled (it already
+    is, unless park was left by an unexpected error); True if it was cancelled, so the
+    caller still has nodes to unlink and no result."""
+    if fc_atomic_load_int32_acquire(&w.state) == W_WAITING:
+        cancel_or_collect(w)
+    return fc_atomic_load_int32_acquire(&w.state) == W_CANCELLED
+
+
+cdef int reraise_deferred(void *exc) noexcept with gil:
+    # A pending call: raise, at the interpreter's next check, the exception a signal
+    # handler raised while the operation it interrupted was completing.  Set directly
+    # (no Cython traceback entry), so the traceback shows only where it surfaced.
+    PyErr_SetObject(<PyObject *>Py_TYPE(<PyObject *>exc), <PyObject *>exc)
+    fc_decref(<PyObject *>exc)
+    return -1
+
+
+cdef void defer_exception(object e) noexcept:
+    # Its traceback points into the finished call: drop it, the call did not fail.
+    e.__traceback__ = None
+    fc_incref(<PyObject *>e)
+    if Py_AddPendingCall(reraise_deferred, <void *>e) < 0:
+        fc_decref(<PyObject *>e)
+        # The pending-call queue is full: report the exception rather than lose the
+        # result of the operation that completed.
+        _sys.excepthook(type(e), e, None)
 
 
 # Spin this long (without the GIL) before sleeping, on machines with more than one CPU:
@@ -159,10 +198,17 @@ cdef bint spin_until_fired(Waiter *w, int64_t deadline) noexcept nogil:
             return False
 
 
-cdef ParkResult park(Waiter *w, int64_t deadline, bint spin) noexcept:
-    """Sleep until a waker fires `w`, the deadline (ns, monotonic; -1: none) passes, or,
-    in the main thread, it is time to look at signals.  Releases the GIL while asleep;
-    with `spin`, first spins briefly (still without the GIL) watching w.state."""
+cdef int park(Waiter *w, int64_t deadline, bint spin) except -1:
+    """Sleep, with the GIL released, until a waker fires `w` (PARK_FIRED) or the
+    deadline -- ns on the monotonic clock, -1 for none -- passes and the owner cancels
+    `w` (PARK_TIMEOUT).  With `spin`, first spins briefly watching w.state.
+
+    In the main thread it wakes every SIGNAL_SLICE_US (and on EINTR) to run signal
+    handlers, staying registered meanwhile.  If a handler raises, `w` is cancelled and
+    the exception propagates: the operation has not happened.  If a waker fired `w`
+    first, the operation has happened: park returns PARK_FIRED and the handler's
+    exception is raised right after the call returns, as a pending call.
+    """
     cdef bint is_main = PyThread_get_thread_ident() == _main_thread_ident
     cdef PY_TIMEOUT_T us
     cdef int64_t remaining
@@ -179,7 +225,7 @@ cdef ParkResult park(Waiter *w, int64_t deadline, bint spin) noexcept:
         if deadline >= 0:
             remaining = deadline - fc_monotonic_ns()
             if remaining <= 0:
-                return _cancel_or_collect(w, PARK_TIMEOUT)
+                return PARK_TIMEOUT if cancel_or_collect(w) else PARK_FIRED
             us = (remaining + 999) // 1000
             if us > PY_TIMEOUT_MAX:
                 us = PY_TIMEOUT_MAX
@@ -192,8 +238,14 @@ cdef ParkResult park(Waiter *w, int64_t deadline, bint spin) noexcept:
         if r == PY_LOCK_ACQUIRED:
             return PARK_FIRED
         if is_main:
-            return _cancel_or_collect(w, PARK_SIGNAL)
-        # Other threads: a signal or a slice ended; nothing to do but sleep on.
+            try:
+                PyErr_CheckSignals()
+            except BaseException as e:
+                if cancel_or_collect(w):
+                    raise
+                defer_exception(e)
+                return PARK_FIRED
+        # Other threads get EINTR for signals only the main thread handles: sleep on.
 
 
 cdef int64_t parse_timeout(object timeout) except -2:
@@ -220,4 +272,8 @@ cdef int64_t parse_timeout(object timeout) except -2:
 
 
 cdef inline int64_t deadline_after(int64_t timeout_ns) noexcept nogil:
-    return -1 if timeout_ns < 0 else fc_monotonic_ns() + timeout_ns
+    cdef int64_t now
+    if timeout_ns < 0:
+        return -1
+    now = fc_monotonic_ns()
+    return -1 if timeout_ns > INT64_MAX - now else now + timeout_ns

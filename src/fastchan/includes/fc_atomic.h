@@ -15,6 +15,7 @@
 #ifndef FC_ATOMIC_H
 #define FC_ATOMIC_H
 
+#include <Python.h>     /* Py_ssize_t; Python.h must come first in every unit anyway */
 #include <stdint.h>
 #include <stddef.h>
 
@@ -29,6 +30,7 @@ static inline int32_t fc_atomic_load_int32_relaxed(const int32_t *p) { return FC
 static inline void fc_atomic_store_int32(int32_t *p, int32_t v) { FC__STORE(p, v, __ATOMIC_SEQ_CST); }
 static inline void fc_atomic_store_int32_release(int32_t *p, int32_t v) { FC__STORE(p, v, __ATOMIC_RELEASE); }
 static inline void fc_atomic_store_int32_relaxed(int32_t *p, int32_t v) { FC__STORE(p, v, __ATOMIC_RELAXED); }
+static inline int32_t fc_atomic_exchange_int32(int32_t *p, int32_t v) { return __atomic_exchange_n(p, v, __ATOMIC_SEQ_CST); }
 static inline int fc_atomic_cas_int32(int32_t *p, int32_t expected, int32_t desired) {
     return __atomic_compare_exchange_n(p, &expected, desired, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 }
@@ -73,26 +75,26 @@ static inline void fc_cpu_relax(void) { }
 #include <intrin.h>
 
 /* Interlocked* are full barriers.  Plain loads/stores of aligned words are atomic on
- * x64 and ARM64; volatile plus a compiler barrier (x64, TSO) or __ldar/__stlr (ARM64)
- * gives acquire/release; seq_cst loads and stores go through Interlocked ops. */
+ * x64 and ARM64.  Acquire/release: __ldar/__stlr on ARM64; on x64 (TSO) a plain access
+ * with a compiler barrier on the correct side (after an acquire load, before a release
+ * store), independent of /volatile:ms.  Seq_cst loads and stores use Interlocked ops. */
 #if defined(_M_ARM64)
-#define FC__LOAD_ACQ32(p) ((int32_t)__ldar32((volatile unsigned __int32 *)(p)))
-#define FC__STORE_REL32(p, v) __stlr32((volatile unsigned __int32 *)(p), (unsigned __int32)(v))
-#define FC__LOAD_ACQ8(p) ((uint8_t)__ldar8((volatile unsigned __int8 *)(p)))
-#define FC__STORE_REL8(p, v) __stlr8((volatile unsigned __int8 *)(p), (unsigned __int8)(v))
+static inline int32_t fc__load_acq32(const int32_t *p) { return (int32_t)__ldar32((volatile unsigned __int32 *)p); }
+static inline void fc__store_rel32(int32_t *p, int32_t v) { __stlr32((volatile unsigned __int32 *)p, (unsigned __int32)v); }
+static inline void fc__store_rel8(uint8_t *p, uint8_t v) { __stlr8((volatile unsigned __int8 *)p, (unsigned __int8)v); }
 #else
-#define FC__LOAD_ACQ32(p) (_ReadWriteBarrier(), *(volatile int32_t *)(p))
-#define FC__STORE_REL32(p, v) do { _ReadWriteBarrier(); *(volatile int32_t *)(p) = (v); } while (0)
-#define FC__LOAD_ACQ8(p) (_ReadWriteBarrier(), *(volatile uint8_t *)(p))
-#define FC__STORE_REL8(p, v) do { _ReadWriteBarrier(); *(volatile uint8_t *)(p) = (v); } while (0)
+static inline int32_t fc__load_acq32(const int32_t *p) { int32_t v = *(volatile const int32_t *)p; _ReadWriteBarrier(); return v; }
+static inline void fc__store_rel32(int32_t *p, int32_t v) { _ReadWriteBarrier(); *(volatile int32_t *)p = v; }
+static inline void fc__store_rel8(uint8_t *p, uint8_t v) { _ReadWriteBarrier(); *(volatile uint8_t *)p = v; }
 #endif
 
 static inline int32_t fc_atomic_load_int32(const int32_t *p) { return (int32_t)_InterlockedCompareExchange((volatile long *)p, 0, 0); }
-static inline int32_t fc_atomic_load_int32_acquire(const int32_t *p) { return FC__LOAD_ACQ32(p); }
+static inline int32_t fc_atomic_load_int32_acquire(const int32_t *p) { return fc__load_acq32(p); }
 static inline int32_t fc_atomic_load_int32_relaxed(const int32_t *p) { return *(volatile const int32_t *)p; }
 static inline void fc_atomic_store_int32(int32_t *p, int32_t v) { _InterlockedExchange((volatile long *)p, (long)v); }
-static inline void fc_atomic_store_int32_release(int32_t *p, int32_t v) { FC__STORE_REL32(p, v); }
+static inline void fc_atomic_store_int32_release(int32_t *p, int32_t v) { fc__store_rel32(p, v); }
 static inline void fc_atomic_store_int32_relaxed(int32_t *p, int32_t v) { *(volatile int32_t *)p = v; }
+static inline int32_t fc_atomic_exchange_int32(int32_t *p, int32_t v) { return (int32_t)_InterlockedExchange((volatile long *)p, (long)v); }
 static inline int fc_atomic_cas_int32(int32_t *p, int32_t expected, int32_t desired) {
     return _InterlockedCompareExchange((volatile long *)p, (long)desired, (long)expected) == (long)expected;
 }
@@ -117,7 +119,7 @@ static inline int fc_atomic_cas_uint8_acquire(uint8_t *p, uint8_t expected, uint
     return (uint8_t)_InterlockedCompareExchange8((volatile char *)p, (char)desired, (char)expected) == expected;
 }
 static inline uint8_t fc_atomic_load_uint8_relaxed(const uint8_t *p) { return *(volatile const uint8_t *)p; }
-static inline void fc_atomic_store_uint8_release(uint8_t *p, uint8_t v) { FC__STORE_REL8(p, v); }
+static inline void fc_atomic_store_uint8_release(uint8_t *p, uint8_t v) { fc__store_rel8(p, v); }
 
 #if defined(_M_ARM64)
 static inline void fc_atomic_fence_seq_cst(void) { __dmb(_ARM64_BARRIER_ISH); }

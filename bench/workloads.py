@@ -1,0 +1,469 @@
+"""fastchan benchmark workloads (see PERF.md): fastchan versus its stdlib peer.
+
+Stdlib only (plus fastchan itself). Every workload function takes ``n``, the number of
+items (round trips for W7, selects for W8), and returns the elapsed seconds
+(``time.perf_counter``) of the measured part only: setup, thread creation and the
+correctness check are outside the timed region.
+
+Both sides of a pair are written the same way: methods bound to locals, a plain
+``for`` loop over ``range``, the same thread layout. Cross-thread workloads run their
+threads as daemons behind a watchdog: if they do not finish within ``timeout`` seconds
+(default ``10 s + 100 µs per item``), the channels are closed / sentinels pushed to
+unblock them and ``TimeoutError`` is raised instead of hanging forever.
+
+``WORKLOADS`` maps an id to ``(fastchan_fn, peer_fn, target_ratio, description)``; the
+ratio is ``time(fastchan) / time(peer)`` and a target is met when it is ``<=`` target.
+``SIZES`` maps an id to ``(full_n, quick_n)`` and ``REPEATS`` to the default repeat
+count. The module is importable without fastchan (the peers of W1–W7 still run; the
+fastchan functions then raise ``ImportError``).
+"""
+
+from __future__ import annotations
+
+import collections
+import queue
+import threading
+import time
+
+try:  # importable without fastchan, so that the peers can run anywhere
+    import fastchan as fc
+except ImportError as _exc:  # pragma: no cover - depends on the environment
+    fc = None
+    _IMPORT_ERROR = _exc
+else:
+    _IMPORT_ERROR = None
+
+__all__ = ["WORKLOADS", "SIZES", "REPEATS", "default_timeout"]
+
+_perf = time.perf_counter
+_SENTINEL = object()
+_BATCH = 64
+
+
+def _fc():
+    if fc is None:
+        raise ImportError(f"fastchan is not importable: {_IMPORT_ERROR}")
+    return fc
+
+
+def default_timeout(n: int) -> float:
+    """Watchdog budget for a cross-thread run of ``n`` items: 10 s + 100 µs/item."""
+    return 10.0 + n * 100e-6
+
+
+def _run_threads(name, bodies, timeout, unblock):
+    """Run each callable of ``bodies`` in a daemon thread, released together.
+
+    Each body receives a ``times`` dict to record ``"t0"`` (start, after the gate) and
+    ``"t1"`` (end). Returns ``times["t1"] - times["t0"]``. On timeout ``unblock()`` is
+    called (best effort) and ``TimeoutError`` is raised; an exception in a thread is
+    re-raised here.
+    """
+    times: dict = {}
+    errors: list = []
+    gate = threading.Barrier(len(bodies) + 1)
+
+    def wrap(body):
+        def run():
+            try:
+                gate.wait(timeout)
+                body(times)
+            except BaseException as exc:  # report in the caller, never lose it
+                errors.append(exc)
+
+        return run
+
+    threads = [
+        threading.Thread(target=wrap(b), name=f"bench-{name}-{i}", daemon=True)
+        for i, b in enumerate(bodies)
+    ]
+    for t in threads:
+        t.start()
+    deadline = _perf() + timeout
+    try:
+        gate.wait(timeout)
+    except threading.BrokenBarrierError:
+        pass
+    for t in threads:
+        t.join(max(0.0, deadline - _perf()))
+    alive = [t.name for t in threads if t.is_alive()]
+    if alive:
+        try:
+            unblock()
+        except Exception:
+            pass
+        for t in threads:
+            t.join(0.5)
+        still = [t.name for t in threads if t.is_alive()]
+        raise TimeoutError(
+            f"{name}: hang, threads {alive} still running after {timeout:.1f} s"
+            + (f" (still stuck after unblocking: {still})" if still else "")
+        )
+    if errors:
+        raise errors[0]
+    if "t0" not in times or "t1" not in times:
+        raise RuntimeError(f"{name}: a thread did not record its time")
+    return times["t1"] - times["t0"]
+
+
+def _check(name, got, want):
+    if got != want:
+        raise AssertionError(f"{name}: wrong result, got {got!r}, expected {want!r}")
+
+
+# --------------------------------------------------------------------------------------
+# W1 / W2: one thread, send+recv pair n times
+
+
+def w1_fastchan(n: int) -> float:
+    """Chan(1024): send(i); recv() in one thread, n times."""
+    ch = _fc().Chan(1024)
+    send = ch.send
+    recv = ch.recv
+    x = None
+    t0 = _perf()
+    for i in range(n):
+        send(i)
+        x = recv()
+    t1 = _perf()
+    _check("W1 fastchan", x, n - 1)
+    return t1 - t0
+
+
+def w1_peer(n: int) -> float:
+    """collections.deque: append(i); popleft() in one thread, n times."""
+    dq = collections.deque()
+    send = dq.append
+    recv = dq.popleft
+    x = None
+    t0 = _perf()
+    for i in range(n):
+        send(i)
+        x = recv()
+    t1 = _perf()
+    _check("W1 peer", x, n - 1)
+    return t1 - t0
+
+
+w2_fastchan = w1_fastchan
+
+
+def w2_peer(n: int) -> float:
+    """queue.Queue(1024): put(i); get() in one thread, n times."""
+    q = queue.Queue(1024)
+    send = q.put
+    recv = q.get
+    x = None
+    t0 = _perf()
+    for i in range(n):
+        send(i)
+        x = recv()
+    t1 = _perf()
+    _check("W2 peer", x, n - 1)
+    return t1 - t0
+
+
+# --------------------------------------------------------------------------------------
+# W3 / W4: one producer thread -> one consumer thread, n ints
+
+
+def _spsc_fastchan(name, ch, n, timeout):
+    send = ch.send
+    recv = ch.recv
+    Closed = _fc().Closed
+    last = [None]
+
+    def producer(times):
+        times["t0"] = _perf()
+        for i in range(n):
+            send(i)
+        ch.close()
+
+    def consumer(times):
+        x = None
+        try:
+            while True:
+                x = recv()
+        except Closed:
+            pass
+        times["t1"] = _perf()
+        last[0] = x
+
+    elapsed = _run_threads(name, [consumer, producer], timeout, ch.close)
+    _check(name, last[0], n - 1)
+    return elapsed
+
+
+def _spsc_peer(name, q, n, timeout):
+    send = q.put
+    recv = q.get
+    S = _SENTINEL
+
+    def producer(times):
+        times["t0"] = _perf()
+        for i in range(n):
+            send(i)
+        send(S)
+
+    def consumer(times):
+        while True:
+            x = recv()
+            if x is S:
+                break
+        times["t1"] = _perf()
+
+    def unblock():
+        for _ in range(2):
+            try:
+                q.put_nowait(S)
+            except queue.Full:
+                pass
+
+    return _run_threads(name, [consumer, producer], timeout, unblock)
+
+
+def w3_fastchan(n: int, timeout: float | None = None) -> float:
+    """Chan(1024): 1 producer thread -> 1 consumer thread, n ints."""
+    return _spsc_fastchan("W3 fastchan", _fc().Chan(1024), n, timeout or default_timeout(n))
+
+
+def w3_peer(n: int, timeout: float | None = None) -> float:
+    """queue.Queue(maxsize=1024): 1 producer thread -> 1 consumer thread, n ints."""
+    return _spsc_peer("W3 peer", queue.Queue(maxsize=1024), n, timeout or default_timeout(n))
+
+
+def w4_fastchan(n: int, timeout: float | None = None) -> float:
+    """Chan(None) (unbounded): 1 producer thread -> 1 consumer thread, n ints."""
+    return _spsc_fastchan("W4 fastchan", _fc().Chan(None), n, timeout or default_timeout(n))
+
+
+def w4_peer(n: int, timeout: float | None = None) -> float:
+    """queue.SimpleQueue: 1 producer thread -> 1 consumer thread, n ints."""
+    return _spsc_peer("W4 peer", queue.SimpleQueue(), n, timeout or default_timeout(n))
+
+
+# --------------------------------------------------------------------------------------
+# W5: W3 in batches of 64 (send_many / recv_many) vs SimpleQueue one by one
+
+
+def w5_fastchan(n: int, timeout: float | None = None) -> float:
+    """Chan(1024): producer send_many(batch of 64) -> consumer recv_many(64), n ints."""
+    name = "W5 fastchan"
+    timeout = timeout or default_timeout(n)
+    ch = _fc().Chan(1024)
+    Closed = _fc().Closed
+    send_many = ch.send_many
+    recv_many = ch.recv_many
+    data = list(range(n))
+    batches = [data[i : i + _BATCH] for i in range(0, n, _BATCH)]  # built untimed
+    last = [None]
+
+    def producer(times):
+        times["t0"] = _perf()
+        for b in batches:
+            send_many(b)
+        ch.close()
+
+    def consumer(times):
+        x = None
+        try:
+            while True:
+                x = recv_many(_BATCH)
+        except Closed:
+            pass
+        times["t1"] = _perf()
+        last[0] = x[-1] if x else None
+
+    elapsed = _run_threads(name, [consumer, producer], timeout, ch.close)
+    _check(name, last[0], n - 1)
+    return elapsed
+
+
+def w5_peer(n: int, timeout: float | None = None) -> float:
+    """queue.SimpleQueue: producer put() -> consumer get(), one by one, n ints."""
+    name = "W5 peer"
+    timeout = timeout or default_timeout(n)
+    q = queue.SimpleQueue()
+    send = q.put
+    recv = q.get
+    S = _SENTINEL
+    data = list(range(n))  # same input as the fastchan side, built untimed
+
+    def producer(times):
+        times["t0"] = _perf()
+        for x in data:
+            send(x)
+        send(S)
+
+    def consumer(times):
+        while True:
+            x = recv()
+            if x is S:
+                break
+        times["t1"] = _perf()
+
+    return _run_threads(name, [consumer, producer], timeout, lambda: (q.put(S), q.put(S)))
+
+
+# --------------------------------------------------------------------------------------
+# W7: ping-pong round trip between two threads
+
+
+def w7_fastchan(n: int, timeout: float | None = None) -> float:
+    """Two Chan(0): thread A sends i on ping, waits for it on pong; B echoes. n trips."""
+    name = "W7 fastchan"
+    timeout = timeout or default_timeout(n)
+    ping = _fc().Chan(0)
+    pong = _fc().Chan(0)
+    Closed = _fc().Closed
+    last = [None]
+
+    def pinger(times):
+        send = ping.send
+        recv = pong.recv
+        x = None
+        times["t0"] = _perf()
+        for i in range(n):
+            send(i)
+            x = recv()
+        times["t1"] = _perf()
+        ping.close()
+        last[0] = x
+
+    def ponger(times):
+        recv = ping.recv
+        send = pong.send
+        try:
+            while True:
+                send(recv())
+        except Closed:
+            pass
+
+    def unblock():
+        ping.close()
+        pong.close()
+
+    elapsed = _run_threads(name, [ponger, pinger], timeout, unblock)
+    _check(name, last[0], n - 1)
+    return elapsed
+
+
+def w7_peer(n: int, timeout: float | None = None) -> float:
+    """Two queue.SimpleQueue: thread A puts i on ping, gets it from pong; B echoes."""
+    name = "W7 peer"
+    timeout = timeout or default_timeout(n)
+    ping = queue.SimpleQueue()
+    pong = queue.SimpleQueue()
+    S = _SENTINEL
+    last = [None]
+
+    def pinger(times):
+        send = ping.put
+        recv = pong.get
+        x = None
+        times["t0"] = _perf()
+        for i in range(n):
+            send(i)
+            x = recv()
+        times["t1"] = _perf()
+        send(S)
+        last[0] = x
+
+    def ponger(times):
+        recv = ping.get
+        send = pong.put
+        while True:
+            x = recv()
+            if x is S:
+                break
+            send(x)
+
+    def unblock():
+        ping.put(S)
+        pong.put(S)
+
+    elapsed = _run_threads(name, [ponger, pinger], timeout, unblock)
+    _check(name, last[0], n - 1)
+    return elapsed
+
+
+# --------------------------------------------------------------------------------------
+# W8: select over 4 channels, one ready (the last one) vs try_recv on that channel
+#
+# The ready channel is pre-filled with n values outside the timed region, so the timed
+# loop is the select (resp. try_recv) alone; the three others stay empty. It is the last
+# argument, so that an implementation scanning in argument order pays for the others.
+
+
+def _w8_setup(n):
+    f = _fc()
+    others = [f.Chan(1024) for _ in range(3)]
+    ready = f.Chan(max(n, 1))
+    send = ready.send
+    for _ in range(n):
+        send(1)
+    return f, others, ready
+
+
+def w8_fastchan(n: int) -> float:
+    """fc.select(a, b, c, ready): 4 channels, only the last has values; n selects."""
+    f, (a, b, c), d = _w8_setup(n)
+    select = f.select
+    r = None
+    t0 = _perf()
+    for _ in range(n):
+        r = select(a, b, c, d)
+    t1 = _perf()
+    if n:
+        _check("W8 fastchan", r, (3, 1, True))
+    _check("W8 fastchan len", len(d), 0)
+    return t1 - t0
+
+
+def w8_peer(n: int) -> float:
+    """ready.try_recv() on the one ready channel (same setup as W8 fastchan); n calls."""
+    f, (a, b, c), d = _w8_setup(n)
+    try_recv = d.try_recv
+    r = None
+    t0 = _perf()
+    for _ in range(n):
+        r = try_recv()
+    t1 = _perf()
+    if n:
+        _check("W8 peer", r, 1)
+    _check("W8 peer len", len(d), 0)
+    return t1 - t0
+
+
+# --------------------------------------------------------------------------------------
+
+WORKLOADS = {
+    "W1": (w1_fastchan, w1_peer, 1.3,
+           "1 thread: send+recv pair; Chan(1024) vs deque append+popleft"),
+    "W2": (w2_fastchan, w2_peer, 0.05,
+           "1 thread: send+recv pair; Chan(1024) vs queue.Queue(1024) put+get"),
+    "W3": (w3_fastchan, w3_peer, 0.07,
+           "1 producer -> 1 consumer thread; Chan(1024) vs queue.Queue(maxsize=1024)"),
+    "W4": (w4_fastchan, w4_peer, 1.0,
+           "1 producer -> 1 consumer thread, unbounded; Chan(None) vs SimpleQueue"),
+    "W5": (w5_fastchan, w5_peer, 0.35,
+           "W3 in batches of 64 (send_many/recv_many) vs SimpleQueue one by one"),
+    "W7": (w7_fastchan, w7_peer, 0.5,
+           "ping-pong round trip, 2 threads; two Chan(0) vs two SimpleQueue"),
+    "W8": (w8_fastchan, w8_peer, 4.0,
+           "select over 4 channels, one ready vs try_recv on that channel"),
+}
+
+# id -> (full n, quick n). W7's n counts round trips (~15-50 µs each for the peer).
+SIZES = {
+    "W1": (1_000_000, 200_000),
+    "W2": (1_000_000, 50_000),
+    "W3": (1_000_000, 50_000),
+    "W4": (1_000_000, 200_000),
+    "W5": (1_000_000, 200_000),
+    "W7": (30_000, 2_000),
+    "W8": (1_000_000, 200_000),
+}
+
+# Default repeat count; W7 is bimodal (thread wake-up luck), so it gets more.
+REPEATS = {k: (9 if k == "W7" else 5) for k in WORKLOADS}

@@ -1,0 +1,137 @@
+# _once.pxi -- Once and the @once decorator (Go's sync.Once and sync.OnceValue).
+#
+# `state` is published with a release store after the first run has finished (value or
+# exception recorded), and read with an acquire load, so a caller that sees it set also
+# sees everything the first run wrote.  That acquire load is the whole fast path.
+# The first run is serialised by a threading.Lock: waiting on it releases the GIL and is
+# interruptible, and fn may run for as long as it likes.  `owner` (the ident of the
+# thread inside fn) turns a recursive call into RuntimeError instead of a self-deadlock.
+
+cdef enum:
+    ONCE_PENDING = 0
+    ONCE_VALUE = 1
+    ONCE_RAISED = 2
+
+
+cdef inline int64_t thread_ident() noexcept nogil:
+    return <int64_t>PyThread_get_thread_ident()
+
+
+cdef class Once:
+    """Once() -- run a function exactly once, however many threads ask (Go's sync.Once).
+
+        >>> setup = Once()
+        >>> setup.do(print, "initialising")
+        initialising
+        >>> setup.do(print, "initialising")       # already done: returns at once
+        >>> setup.done
+        True
+
+    Every caller of do() returns only after the first run has finished.  If fn raises,
+    the exception propagates to the caller that ran it and the Once still counts as done
+    (Go's rule); later callers return normally.  Calling do() from inside fn on the same
+    Once raises RuntimeError (Go would deadlock).
+    """
+    cdef int32_t state
+    cdef int64_t owner
+    cdef object lock
+
+    def __init__(self):
+        self.lock = _threading.Lock()
+
+    def do(self, fn, /, *args, **kwargs):
+        """do(fn, /, *args, **kwargs) -> None: call fn(*args, **kwargs) if no call ran yet."""
+        if fc_atomic_load_int32_acquire(&self.state) == ONCE_PENDING:
+            self._first(fn, args, kwargs)
+
+    cdef _first(self, fn, tuple args, dict kwargs):
+        if fc_atomic_load_int64(&self.owner) == thread_ident():
+            raise RuntimeError("Once.do called from inside its own function (Go would deadlock)")
+        with self.lock:
+            if fc_atomic_load_int32_acquire(&self.state) != ONCE_PENDING:
+                return
+            fc_atomic_store_int64(&self.owner, thread_ident())
+            try:
+                fn(*args, **kwargs)
+            finally:
+                fc_atomic_store_int64(&self.owner, 0)
+                fc_atomic_store_int32_release(&self.state, ONCE_VALUE)
+
+    @property
+    def done(self):
+        """True once the first do() call has finished (returned or raised)."""
+        return fc_atomic_load_int32_acquire(&self.state) != ONCE_PENDING
+
+    def __repr__(self):
+        return f"<fastchan.Once {'done' if self.done else 'pending'}>"
+
+
+cdef class OnceValue:
+    """The callable that @once returns: see once()."""
+    cdef int32_t state
+    cdef int64_t owner
+    cdef object lock
+    cdef object fn
+    cdef object value           # written before `state` is published, then never again
+    cdef object exc
+    cdef object tb
+    cdef dict __dict__          # functools.update_wrapper metadata
+
+    def __init__(self, fn):
+        if not callable(fn):
+            raise TypeError(f"once() argument must be callable, got {type(fn).__name__}")
+        self.fn = fn
+        self.lock = _threading.Lock()
+        _functools.update_wrapper(self, fn)
+
+    def __call__(self):
+        cdef int32_t s = fc_atomic_load_int32_acquire(&self.state)
+        if s == ONCE_VALUE:
+            return self.value
+        if s == ONCE_RAISED:
+            raise self.exc.with_traceback(self.tb)
+        return self._first()
+
+    cdef _first(self):
+        if fc_atomic_load_int64(&self.owner) == thread_ident():
+            raise RuntimeError(f"{self.fn!r} called itself through @once (Go would deadlock)")
+        with self.lock:
+            if fc_atomic_load_int32_acquire(&self.state) == ONCE_PENDING:
+                fc_atomic_store_int64(&self.owner, thread_ident())
+                try:
+                    self.value = self.fn()
+                except Exception as e:
+                    self.exc = e
+                    self.tb = e.__traceback__
+                    fc_atomic_store_int32_release(&self.state, ONCE_RAISED)
+                else:
+                    fc_atomic_store_int32_release(&self.state, ONCE_VALUE)
+                finally:
+                    fc_atomic_store_int64(&self.owner, 0)
+                if self.state != ONCE_PENDING:
+                    self.fn = None      # release what the function closed over
+        return self()
+
+    def __repr__(self):
+        return f"<fastchan.once wrapper of {getattr(self, '__wrapped__', None)!r}>"
+
+
+def once(fn):
+    """@once -- call a function of no arguments once; every call returns its value (Go's
+    sync.OnceValue).
+
+        >>> @once
+        ... def config():
+        ...     print("loading")
+        ...     return {"debug": True}
+        >>> config()
+        loading
+        {'debug': True}
+        >>> config() is config()
+        True
+
+    If the function raises, every call re-raises that same exception (with the original
+    traceback).  BaseExceptions such as KeyboardInterrupt are not cached: they propagate
+    and the next call tries again.  A recursive call raises RuntimeError.
+    """
+    return OnceValue(fn)
