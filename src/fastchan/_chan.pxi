@@ -325,8 +325,7 @@ cdef class Chan:
         ['a', 'b']
 
     FIFO per sending thread and exactly-once delivery are guaranteed.  Which of several
-    blocked senders or receivers goes first is best-effort FIFO, not promised: a blocked
-    call in the main thread re-queues every 50 ms to look at signals.
+    blocked senders or receivers goes first is FIFO in practice but not promised.
     """
 
     cdef fc_mutex mutex
