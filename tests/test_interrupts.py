@@ -505,6 +505,8 @@ ch = fc.Chan({cap})
 N = 1500
 def producer():
     for i in range(N):
+        if i % 10 == 0:
+            time.sleep(0.002)   # so that recv really blocks, and signals land there
         ch.send(i)
     ch.close()
 t = threading.Thread(target=producer)
