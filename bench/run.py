@@ -25,6 +25,10 @@ except ImportError:  # as a script: ``python bench/run.py``
     import workloads as wl
 
 
+def target_text(target) -> str:
+    return "-" if target is None else f"<= {target:g}"
+
+
 def build_description() -> str:
     gil_check = getattr(sys, "_is_gil_enabled", None)
     try:
@@ -146,18 +150,18 @@ def main(argv=None) -> int:
             n, reps, fts, pts, fmed, pmed, target = run_workload(wid, args.quick, args.repeat)
         except TimeoutError as exc:
             failed = True
-            rows.append((wid, "", "", "", "", "", f"<= {wl.WORKLOADS[wid][2]:g}", "HANG"))
+            rows.append((wid, "", "", "", "", "", target_text(wl.WORKLOADS[wid][2]), "HANG"))
             print(f"{wid}: HANG: {exc}", file=sys.stderr)
             continue
         except Exception as exc:
             failed = True
-            rows.append((wid, "", "", "", "", "", f"<= {wl.WORKLOADS[wid][2]:g}", "ERROR"))
+            rows.append((wid, "", "", "", "", "", target_text(wl.WORKLOADS[wid][2]), "ERROR"))
             print(f"{wid}: ERROR: {exc.__class__.__name__}: {exc}", file=sys.stderr)
             continue
         ratio = fmed / pmed
-        verdict = "met" if ratio <= target else "missed"
+        verdict = "-" if target is None else ("met" if ratio <= target else "missed")
         rows.append((wid, f"{n:,}", str(reps), fmt_ns(fmed), fmt_ns(pmed),
-                     f"{ratio:.3f}", f"<= {target:g}", verdict))
+                     f"{ratio:.3f}", target_text(target), verdict))
         spread = lambda ts: f"{fmt_ns(min(ts))}..{fmt_ns(max(ts))}"
         print(f"  {wid} done: fastchan {spread(fts)}, peer {spread(pts)}", file=sys.stderr)
     widths = [max(len(c), *(len(r[i]) for r in rows)) if rows else len(c) for i, c in enumerate(cols)]

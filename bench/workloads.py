@@ -21,6 +21,7 @@ fastchan functions then raise ``ImportError``).
 from __future__ import annotations
 
 import collections
+import functools
 import queue
 import threading
 import time
@@ -51,7 +52,7 @@ def default_timeout(n: int) -> float:
     return 10.0 + n * 100e-6
 
 
-def _run_threads(name, bodies, timeout, unblock):
+def _run_threads(name, bodies, timeout, unblock, finish=None):
     """Run each callable of ``bodies`` in a daemon thread, released together.
 
     Each body receives a ``times`` dict to record ``"t0"`` (start, after the gate) and
@@ -101,6 +102,8 @@ def _run_threads(name, bodies, timeout, unblock):
         )
     if errors:
         raise errors[0]
+    if finish is not None:
+        finish(times)
     if "t0" not in times or "t1" not in times:
         raise RuntimeError(f"{name}: a thread did not record its time")
     return times["t1"] - times["t0"]
@@ -436,6 +439,182 @@ def w8_peer(n: int) -> float:
 
 
 # --------------------------------------------------------------------------------------
+# W9: 2 threads increment one counter, n increments in total
+
+
+def _two_threads(name, body_for, n, timeout):
+    """body_for(k) in 2 threads splitting n, released together; wall time until both end."""
+    half = n // 2
+
+    def first(times):
+        times["t0"] = _perf()
+        body_for(n - half)
+        times["t1a"] = _perf()
+
+    def second(times):
+        body_for(half)
+        times["t1b"] = _perf()
+
+    def both_done(times):
+        times["t1"] = max(times.pop("t1a"), times.pop("t1b"))
+
+    return _run_threads(name, [first, second], timeout, lambda: None, finish=both_done)
+
+
+def w9_fastchan(n: int, timeout: float | None = None) -> float:
+    """AtomicInt.add() from 2 threads, n increments in total."""
+    counter = _fc().AtomicInt()
+    add = counter.add
+
+    def body(k):
+        for _ in range(k):
+            add()
+
+    dt = _two_threads("W9 fastchan", body, n, timeout or default_timeout(n))
+    _check("W9 fastchan", counter.load(), n)
+    return dt
+
+
+def w9_peer(n: int, timeout: float | None = None) -> float:
+    """`with lock: count += 1` from 2 threads, n increments in total."""
+    lock = threading.Lock()
+    box = [0]
+
+    def body(k):
+        for _ in range(k):
+            with lock:
+                box[0] += 1
+
+    dt = _two_threads("W9 peer", body, n, timeout or default_timeout(n))
+    _check("W9 peer", box[0], n)
+    return dt
+
+
+# --------------------------------------------------------------------------------------
+# W11: Once.do after done / @once after the first call, n calls
+
+
+def w11_fastchan(n: int) -> float:
+    """Once.do(fn) after the first run, n calls."""
+    once = _fc().Once()
+    fn = _noop
+    do = once.do
+    do(fn)
+    t0 = _perf()
+    for _ in range(n):
+        do(fn)
+    return _perf() - t0
+
+
+def w11_peer(n: int) -> float:
+    """A threading.Lock-guarded `if not done: fn()` check, n calls."""
+    lock = threading.Lock()
+    state = [True]
+    fn = _noop
+    t0 = _perf()
+    for _ in range(n):
+        with lock:
+            if not state[0]:
+                fn()
+    return _perf() - t0
+
+
+def w11b_fastchan(n: int) -> float:
+    """@fastchan.once-decorated function, n calls after the first."""
+    get = _fc().once(_config)
+    get()
+    t0 = _perf()
+    for _ in range(n):
+        get()
+    return _perf() - t0
+
+
+def w11b_peer(n: int) -> float:
+    """@functools.cache-decorated function of no arguments, n calls after the first."""
+    get = functools.cache(_config)
+    get()
+    t0 = _perf()
+    for _ in range(n):
+        get()
+    return _perf() - t0
+
+
+def _noop():
+    return None
+
+
+def _config():
+    return {"ready": True}
+
+
+# --------------------------------------------------------------------------------------
+# SyncMap vs dict + threading.Lock, 2 threads, n operations in total
+
+
+def _map_workload(name, make, read, write, n, reads_per_write, timeout):
+    keys = list(range(64))
+    m = make()
+    for k in keys:
+        write(m, k, 0)
+
+    def body(k):
+        for i in range(k):
+            key = keys[i & 63]
+            if i % (reads_per_write + 1):
+                read(m, key)
+            else:
+                write(m, key, i)
+
+    return _two_threads(name, body, n, timeout or default_timeout(n))
+
+
+def _syncmap_read(m, k):
+    return m.load(k)
+
+
+def _syncmap_write(m, k, v):
+    m.store(k, v)
+
+
+class _LockedDict:
+    __slots__ = ("d", "lock")
+
+    def __init__(self):
+        self.d = {}
+        self.lock = threading.Lock()
+
+
+def _locked_read(m, k):
+    with m.lock:
+        return m.d.get(k)
+
+
+def _locked_write(m, k, v):
+    with m.lock:
+        m.d[k] = v
+
+
+def m1_fastchan(n: int, timeout: float | None = None) -> float:
+    """SyncMap, 2 threads, 9 loads per store."""
+    return _map_workload("M1 fastchan", _fc().SyncMap, _syncmap_read, _syncmap_write, n, 9, timeout)
+
+
+def m1_peer(n: int, timeout: float | None = None) -> float:
+    """dict + threading.Lock around every access, 2 threads, 9 gets per set."""
+    return _map_workload("M1 peer", _LockedDict, _locked_read, _locked_write, n, 9, timeout)
+
+
+def m2_fastchan(n: int, timeout: float | None = None) -> float:
+    """SyncMap, 2 threads, stores only."""
+    return _map_workload("M2 fastchan", _fc().SyncMap, _syncmap_read, _syncmap_write, n, 0, timeout)
+
+
+def m2_peer(n: int, timeout: float | None = None) -> float:
+    """dict + threading.Lock, 2 threads, sets only."""
+    return _map_workload("M2 peer", _LockedDict, _locked_read, _locked_write, n, 0, timeout)
+
+
+# --------------------------------------------------------------------------------------
 
 WORKLOADS = {
     "W1": (w1_fastchan, w1_peer, 1.3,
@@ -452,6 +631,16 @@ WORKLOADS = {
            "ping-pong round trip, 2 threads; two Chan(0) vs two SimpleQueue"),
     "W8": (w8_fastchan, w8_peer, 4.0,
            "select over 4 channels, one ready vs try_recv on that channel"),
+    "W9": (w9_fastchan, w9_peer, 0.15,
+           "2 threads increment one counter; AtomicInt.add vs with lock: n += 1"),
+    "W11": (w11_fastchan, w11_peer, 0.2,
+            "Once.do after done vs a Lock-guarded flag check"),
+    "W11B": (w11b_fastchan, w11b_peer, 1.0,
+             "@fastchan.once vs @functools.cache, calls after the first"),
+    "M1": (m1_fastchan, m1_peer, None,
+           "read-mostly map (9 loads : 1 store), 2 threads; SyncMap vs dict + Lock"),
+    "M2": (m2_fastchan, m2_peer, None,
+           "write-only map, 2 threads; SyncMap vs dict + Lock"),
 }
 
 # id -> (full n, quick n). W7's n counts round trips (~15-50 µs each for the peer).
@@ -463,6 +652,11 @@ SIZES = {
     "W5": (1_000_000, 200_000),
     "W7": (30_000, 2_000),
     "W8": (1_000_000, 200_000),
+    "W9": (1_000_000, 200_000),
+    "W11": (1_000_000, 200_000),
+    "W11B": (1_000_000, 200_000),
+    "M1": (1_000_000, 200_000),
+    "M2": (1_000_000, 200_000),
 }
 
 # Default repeat count; W7 is bimodal (thread wake-up luck), so it gets more.

@@ -17,6 +17,46 @@ cdef inline int64_t thread_ident() noexcept nogil:
     return <int64_t>PyThread_get_thread_ident()
 
 
+cdef extern from *:
+    """
+    /* Once.do as a plain METH_FASTCALL method: the fast path is one acquire load of
+     * the state at `fc_once_state_offset` (measured on a real instance at import), with
+     * no argument packing; everything else is in Once._first (Cython). */
+    static Py_ssize_t fc_once_state_offset;
+    static PyObject *(*fc_once_first)(PyObject *, PyObject **, Py_ssize_t, PyObject *);
+
+    static PyObject *fc_once_do(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
+                                PyObject *kwnames) {
+        if (fc_atomic_load_int32_acquire((int32_t *)((char *)self + fc_once_state_offset)) != 0)
+            Py_RETURN_NONE;
+        return fc_once_first(self, (PyObject **)args, nargs, kwnames);
+    }
+
+    static PyMethodDef fc_once_do_def = {
+        "do", (PyCFunction)(void (*)(void))fc_once_do, METH_FASTCALL | METH_KEYWORDS,
+        "do($self, fn, /, *args, **kwargs)\\n--\\n\\n"
+        "Call fn(*args, **kwargs) if no do() call on this Once ran yet; return None once\\n"
+        "that first call has finished (returned or raised)."};
+
+    static int fc_install_method(PyObject *type, PyMethodDef *def) {
+        PyObject *descr = PyDescr_NewMethod((PyTypeObject *)type, def);
+        int r;
+        if (descr == NULL) return -1;
+        r = PyDict_SetItemString(((PyTypeObject *)type)->tp_dict, def->ml_name, descr);
+        Py_DECREF(descr);
+        PyType_Modified((PyTypeObject *)type);
+        return r;
+    }
+    """
+    Py_ssize_t fc_once_state_offset
+    PyObject *(*fc_once_first)(PyObject *, PyObject **, Py_ssize_t, PyObject *) except NULL
+    ctypedef struct PyMethodDef:
+        pass
+    PyMethodDef fc_once_do_def
+    int fc_install_method(object type, PyMethodDef *d) except -1
+    object PyObject_Vectorcall(PyObject *fn, PyObject **args, size_t nargsf, PyObject *kwnames)
+
+
 cdef class Once:
     """Once() -- run a function exactly once, however many threads ask (Go's sync.Once).
 
@@ -39,12 +79,9 @@ cdef class Once:
     def __init__(self):
         self.lock = _threading.Lock()
 
-    def do(self, fn, /, *args, **kwargs):
-        """do(fn, /, *args, **kwargs) -> None: call fn(*args, **kwargs) if no call ran yet."""
-        if fc_atomic_load_int32_acquire(&self.state) == ONCE_PENDING:
-            self._first(fn, args, kwargs)
+    # do(fn, /, *args, **kwargs) is fc_once_do (C, above), installed below the class.
 
-    cdef _first(self, fn, tuple args, dict kwargs):
+    cdef _run(self, call):
         if fc_atomic_load_int64(&self.owner) == thread_ident():
             raise RuntimeError("Once.do called from inside its own function (Go would deadlock)")
         with self.lock:
@@ -52,7 +89,7 @@ cdef class Once:
                 return
             fc_atomic_store_int64(&self.owner, thread_ident())
             try:
-                fn(*args, **kwargs)
+                call()
             finally:
                 fc_atomic_store_int64(&self.owner, 0)
                 fc_atomic_store_int32_release(&self.state, ONCE_VALUE)
@@ -114,6 +151,26 @@ cdef class OnceValue:
 
     def __repr__(self):
         return f"<fastchan.once wrapper of {getattr(self, '__wrapped__', None)!r}>"
+
+
+cdef PyObject *once_first(PyObject *self, PyObject **args, Py_ssize_t nargs,
+                          PyObject *kwnames) except NULL:
+    # The slow path of fc_once_do: fn is args[0]; the rest is passed on untouched.
+    if nargs < 1:
+        raise TypeError("Once.do() missing required argument 'fn'")
+    (<Once>self)._run(lambda: PyObject_Vectorcall(args[0], args + 1, nargs - 1, kwnames))
+    fc_incref(<PyObject *>None)
+    return <PyObject *>None
+
+
+cdef Py_ssize_t once_state_offset():
+    cdef Once probe = Once()
+    return <char *>&probe.state - <char *><PyObject *>probe
+
+
+fc_once_state_offset = once_state_offset()
+fc_once_first = once_first
+fc_install_method(Once, &fc_once_do_def)
 
 
 def once(fn):

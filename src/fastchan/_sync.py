@@ -136,10 +136,9 @@ class SyncMap:
         self._lock = threading.Lock()
         self._comparing = 0  # ident of the thread running a user __eq__ under the lock
 
-    def _write_lock(self) -> threading.Lock:
+    def _refuse_reentry(self) -> None:
         if self._comparing == threading.get_ident():
             raise RuntimeError("SyncMap modified from inside its own comparison")
-        return self._lock
 
     def _equal(self, current: Any, expected: Any) -> bool:
         if current is expected:
@@ -156,13 +155,17 @@ class SyncMap:
 
     def store(self, key: Any, value: Any) -> None:
         """store(key, value) -> None."""
-        with self._write_lock():
+        if self._comparing:
+            self._refuse_reentry()
+        with self._lock:
             self._data[key] = value
 
     def load_or_store(self, key: Any, value: Any) -> tuple[Any, bool]:
         """load_or_store(key, value) -> (value, loaded): the existing value and True, or
         store `value` and return (value, False)."""
-        with self._write_lock():
+        if self._comparing:
+            self._refuse_reentry()
+        with self._lock:
             current = self._data.get(key, _MISSING)
             if current is not _MISSING:
                 return current, True
@@ -171,25 +174,33 @@ class SyncMap:
 
     def load_and_delete(self, key: Any) -> tuple[Any, bool]:
         """load_and_delete(key) -> (value, True), or (None, False) if absent."""
-        with self._write_lock():
+        if self._comparing:
+            self._refuse_reentry()
+        with self._lock:
             current = self._data.pop(key, _MISSING)
         return (None, False) if current is _MISSING else (current, True)
 
     def delete(self, key: Any) -> None:
         """delete(key) -> None; no error if absent."""
-        with self._write_lock():
+        if self._comparing:
+            self._refuse_reentry()
+        with self._lock:
             self._data.pop(key, None)
 
     def swap(self, key: Any, value: Any) -> tuple[Any, bool]:
         """swap(key, value) -> (previous, loaded): store `value`, return what was there."""
-        with self._write_lock():
+        if self._comparing:
+            self._refuse_reentry()
+        with self._lock:
             previous = self._data.get(key, _MISSING)
             self._data[key] = value
         return (None, False) if previous is _MISSING else (previous, True)
 
     def compare_and_swap(self, key: Any, old: Any, new: Any) -> bool:
         """compare_and_swap(key, old, new) -> bool: store `new` if the value == `old`."""
-        with self._write_lock():
+        if self._comparing:
+            self._refuse_reentry()
+        with self._lock:
             current = self._data.get(key, _MISSING)
             if current is _MISSING or not self._equal(current, old):
                 return False
@@ -198,7 +209,9 @@ class SyncMap:
 
     def compare_and_delete(self, key: Any, old: Any) -> bool:
         """compare_and_delete(key, old) -> bool: delete the entry if its value == `old`."""
-        with self._write_lock():
+        if self._comparing:
+            self._refuse_reentry()
+        with self._lock:
             current = self._data.get(key, _MISSING)
             if current is _MISSING or not self._equal(current, old):
                 return False
@@ -211,17 +224,23 @@ class SyncMap:
 
     def clear(self) -> None:
         """clear() -> None."""
-        with self._write_lock():
+        if self._comparing:
+            self._refuse_reentry()
+        with self._lock:
             self._data.clear()
 
     def items(self) -> list[tuple[Any, Any]]:
         """items() -> list of (key, value): a consistent snapshot."""
-        with self._write_lock():
+        if self._comparing:
+            self._refuse_reentry()
+        with self._lock:
             return list(self._data.items())
 
     def keys(self) -> list[Any]:
         """keys() -> list: a consistent snapshot."""
-        with self._write_lock():
+        if self._comparing:
+            self._refuse_reentry()
+        with self._lock:
             return list(self._data)
 
     def __getitem__(self, key: Any) -> Any:
