@@ -1,4 +1,6 @@
-"""fastchan benchmark workloads (see PERF.md): fastchan versus its stdlib peer.
+"""fastchan.bench.workloads: the benchmark workloads, fastchan versus its stdlib peer.
+
+Shared by the CLI (python -m fastchan.bench) and the pytest-benchmark suite in bench/.
 
 Stdlib only (plus fastchan itself). Every workload function takes ``n``, the number of
 items (round trips for W7, selects for W8), and returns the elapsed seconds
@@ -14,8 +16,8 @@ unblock them and ``TimeoutError`` is raised instead of hanging forever.
 ``WORKLOADS`` maps an id to ``(fastchan_fn, peer_fn, target_ratio, description)``; the
 ratio is ``time(fastchan) / time(peer)`` and a target is met when it is ``<=`` target.
 ``SIZES`` maps an id to ``(full_n, quick_n)`` and ``REPEATS`` to the default repeat
-count. The module is importable without fastchan (the peers of W1–W7 still run; the
-fastchan functions then raise ``ImportError``).
+count. A workload that cannot run here (W10 without WorkerPool, W12 on a GIL build)
+raises ``Unavailable``.
 """
 
 from __future__ import annotations
@@ -26,15 +28,13 @@ import queue
 import threading
 import time
 
-try:  # importable without fastchan, so that the peers can run anywhere
-    import fastchan as fc
-except ImportError as _exc:  # pragma: no cover - depends on the environment
-    fc = None
-    _IMPORT_ERROR = _exc
-else:
-    _IMPORT_ERROR = None
+import fastchan as fc
 
-__all__ = ["WORKLOADS", "SIZES", "REPEATS", "default_timeout"]
+__all__ = ["WORKLOADS", "SIZES", "REPEATS", "EXTRA_PEERS", "Unavailable", "default_timeout"]
+
+
+class Unavailable(Exception):
+    """A workload (or an optional peer) cannot run here; the message says why."""
 
 _perf = time.perf_counter
 _SENTINEL = object()
@@ -42,8 +42,6 @@ _BATCH = 64
 
 
 def _fc():
-    if fc is None:
-        raise ImportError(f"fastchan is not importable: {_IMPORT_ERROR}")
     return fc
 
 
@@ -233,6 +231,70 @@ def w3_fastchan(n: int, timeout: float | None = None) -> float:
 def w3_peer(n: int, timeout: float | None = None) -> float:
     """queue.Queue(maxsize=1024): 1 producer thread -> 1 consumer thread, n ints."""
     return _spsc_peer("W3 peer", queue.Queue(maxsize=1024), n, timeout or default_timeout(n))
+
+
+def w6_fastchan(n: int, timeout: float | None = None) -> float:
+    """Chan(1024): 4 producer threads -> 4 consumer threads, n ints in total."""
+    return _mpmc("W6 fastchan", _fc().Chan(1024), n, timeout or default_timeout(n), fastchan=True)
+
+
+def w6_peer(n: int, timeout: float | None = None) -> float:
+    """queue.Queue(maxsize=1024): 4 producers -> 4 consumers, n ints in total."""
+    return _mpmc("W6 peer", queue.Queue(maxsize=1024), n, timeout or default_timeout(n), fastchan=False)
+
+
+def _mpmc(name, ch, n, timeout, fastchan, producers=4, consumers=4):
+    send = ch.send if fastchan else ch.put
+    recv = ch.recv if fastchan else ch.get
+    Closed = _fc().Closed if fastchan else None
+    S = _SENTINEL
+    per = n // producers
+    totals = []
+    lock = threading.Lock()
+    remaining = [producers]
+
+    def producer(times):
+        times.setdefault("t0", _perf())
+        for i in range(per):
+            send(i)
+        with lock:
+            remaining[0] -= 1
+            last = remaining[0] == 0
+        if last:        # the last producer ends the stream
+            if fastchan:
+                ch.close()
+            else:
+                for _ in range(consumers):
+                    send(S)
+
+    def consumer(times):
+        count = 0
+        try:
+            while True:
+                x = recv()
+                if x is S:
+                    break
+                count += 1
+        except Exception as exc:
+            if Closed is None or not isinstance(exc, Closed):
+                raise
+        with lock:
+            totals.append(count)
+            times["t1"] = _perf()
+
+    def unblock():
+        if fastchan:
+            ch.close()
+        else:
+            for _ in range(consumers + producers):
+                try:
+                    ch.put_nowait(S)
+                except queue.Full:
+                    pass
+
+    elapsed = _run_threads(name, [consumer] * consumers + [producer] * producers, timeout, unblock)
+    _check(name, sum(totals), per * producers)
+    return elapsed
 
 
 def w4_fastchan(n: int, timeout: float | None = None) -> float:
@@ -491,6 +553,39 @@ def w9_peer(n: int, timeout: float | None = None) -> float:
 
 
 # --------------------------------------------------------------------------------------
+# W10: 100k trivial tasks through a pool, results collected
+
+
+def w10_fastchan(n: int) -> float:
+    """WorkerPool.map(lambda x: x, range(n)), results collected."""
+    f = _fc()
+    if not hasattr(f, "WorkerPool"):
+        raise Unavailable("needs fastchan.WorkerPool, which this version does not have")
+    with f.WorkerPool() as pool:
+        t0 = _perf()
+        total = sum(pool.map(_identity, range(n)))
+        t1 = _perf()
+    _check("W10 fastchan", total, n * (n - 1) // 2)
+    return t1 - t0
+
+
+def w10_peer(n: int) -> float:
+    """concurrent.futures.ThreadPoolExecutor.map(lambda x: x, range(n)), results collected."""
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor() as pool:
+        t0 = _perf()
+        total = sum(pool.map(_identity, range(n)))
+        t1 = _perf()
+    _check("W10 peer", total, n * (n - 1) // 2)
+    return t1 - t0
+
+
+def _identity(x):
+    return x
+
+
+# --------------------------------------------------------------------------------------
 # W11: Once.do after done / @once after the first call, n calls
 
 
@@ -615,6 +710,84 @@ def m2_peer(n: int, timeout: float | None = None) -> float:
 
 
 # --------------------------------------------------------------------------------------
+# W12: free-threaded scaling -- W6 on this free-threaded build vs the same build with
+# the GIL forced on (a subprocess started with -X gil=1).
+
+
+def _free_threaded():
+    import sys
+    import sysconfig
+
+    return bool(sysconfig.get_config_var("Py_GIL_DISABLED")) and not sys._is_gil_enabled()
+
+
+def w12_fastchan(n: int, timeout: float | None = None) -> float:
+    """W6 fastchan with the GIL disabled (this free-threaded interpreter)."""
+    if not _free_threaded():
+        raise Unavailable("needs a free-threaded build with the GIL disabled (e.g. 3.13t)")
+    return w6_fastchan(n, timeout)
+
+
+def w12_peer(n: int, timeout: float | None = None) -> float:
+    """W6 fastchan on the same interpreter with the GIL enabled (python -X gil=1)."""
+    import subprocess
+    import sys
+
+    if not _free_threaded():
+        raise Unavailable("needs a free-threaded build with the GIL disabled (e.g. 3.13t)")
+    timeout = timeout or default_timeout(n)
+    code = f"from fastchan.bench.workloads import w6_fastchan; print(repr(w6_fastchan({n})))"
+    try:
+        out = subprocess.run([sys.executable, "-X", "gil=1", "-c", code], capture_output=True,
+                             text=True, timeout=timeout + 10, check=True)
+    except subprocess.TimeoutExpired:
+        raise TimeoutError(f"W12 peer: hang after {timeout:.1f} s") from None
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+# --------------------------------------------------------------------------------------
+# Optional peers: shown as extra rows when importable, never required.
+
+
+def _w9_with(name, make_counter, add_name):
+    def run(n: int, timeout: float | None = None) -> float:
+        counter = make_counter()
+        add = getattr(counter, add_name)
+
+        def body(k):
+            for _ in range(k):
+                add(1)
+
+        return _two_threads(f"W9 {name}", body, n, timeout or default_timeout(n))
+
+    run.__doc__ = f"{name}: 2 threads increment one counter"
+    return run
+
+
+def _optional_peers():
+    peers = {}
+    try:
+        import cereggii
+
+        peers.setdefault("W9", {})["cereggii.AtomicInt64"] = _w9_with(
+            "cereggii", lambda: cereggii.AtomicInt64(0), "increment_and_get")
+    except Exception:
+        pass
+    try:
+        from ft_utils.concurrency import AtomicInt64
+
+        peers.setdefault("W9", {})["ft_utils.AtomicInt64"] = _w9_with(
+            "ft_utils", lambda: AtomicInt64(0), "incr")
+    except Exception:
+        pass
+    return peers
+
+
+#: id -> {peer name: fn}: third-party peers found on this machine.
+EXTRA_PEERS = _optional_peers()
+
+
+# --------------------------------------------------------------------------------------
 
 WORKLOADS = {
     "W1": (w1_fastchan, w1_peer, 1.3,
@@ -627,12 +800,16 @@ WORKLOADS = {
            "1 producer -> 1 consumer thread, unbounded; Chan(None) vs SimpleQueue"),
     "W5": (w5_fastchan, w5_peer, 0.35,
            "W3 in batches of 64 (send_many/recv_many) vs SimpleQueue one by one"),
+    "W6": (w6_fastchan, w6_peer, 0.1,
+           "4 producers -> 4 consumers, bounded 1024; Chan(1024) vs queue.Queue(1024)"),
     "W7": (w7_fastchan, w7_peer, 0.5,
            "ping-pong round trip, 2 threads; two Chan(0) vs two SimpleQueue"),
     "W8": (w8_fastchan, w8_peer, 4.0,
            "select over 4 channels, one ready vs try_recv on that channel"),
     "W9": (w9_fastchan, w9_peer, 0.15,
            "2 threads increment one counter; AtomicInt.add vs with lock: n += 1"),
+    "W10": (w10_fastchan, w10_peer, 0.1,
+            "100k trivial tasks, results collected; WorkerPool.map vs ThreadPoolExecutor.map"),
     "W11": (w11_fastchan, w11_peer, 0.2,
             "Once.do after done vs a Lock-guarded flag check"),
     "W11B": (w11b_fastchan, w11b_peer, 1.0,
@@ -641,6 +818,8 @@ WORKLOADS = {
            "read-mostly map (9 loads : 1 store), 2 threads; SyncMap vs dict + Lock"),
     "M2": (m2_fastchan, m2_peer, None,
            "write-only map, 2 threads; SyncMap vs dict + Lock"),
+    "W12": (w12_fastchan, w12_peer, 0.8,
+            "free-threaded scaling: W6 with the GIL off vs the same build with -X gil=1"),
 }
 
 # id -> (full n, quick n). W7's n counts round trips (~15-50 µs each for the peer).
@@ -650,14 +829,17 @@ SIZES = {
     "W3": (1_000_000, 50_000),
     "W4": (1_000_000, 200_000),
     "W5": (1_000_000, 200_000),
+    "W6": (1_000_000, 100_000),
     "W7": (30_000, 2_000),
     "W8": (1_000_000, 200_000),
     "W9": (1_000_000, 200_000),
+    "W10": (100_000, 20_000),
     "W11": (1_000_000, 200_000),
     "W11B": (1_000_000, 200_000),
     "M1": (1_000_000, 200_000),
     "M2": (1_000_000, 200_000),
+    "W12": (1_000_000, 100_000),
 }
 
 # Default repeat count; W7 is bimodal (thread wake-up luck), so it gets more.
-REPEATS = {k: (9 if k == "W7" else 5) for k in WORKLOADS}
+REPEATS = {k: (9 if k == "W7" else 3 if k in ("W10", "W12") else 5) for k in WORKLOADS}
