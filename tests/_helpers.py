@@ -10,6 +10,8 @@ import time
 
 import pytest
 
+import fastchan as fc
+
 #: Upper bound for anything that "should finish soon" (joins, polls).  Generous so
 #: that a loaded 2-core CI machine never produces a false failure.
 JOIN_TIMEOUT = 30.0
@@ -121,3 +123,19 @@ class Elapsed:
 
 #: Capacities every basic test runs with: unbuffered, one slot, a ring, unbounded.
 CAPACITIES = [0, 1, 16, None]
+
+
+MISSING = object()
+
+
+def drain(ch):
+    """Take everything that is ready now (single-threaded); stops at Closed."""
+    out = []
+    while True:
+        try:
+            v = ch.try_recv(MISSING)
+        except fc.Closed:
+            return out
+        if v is MISSING:
+            return out
+        out.append(v)

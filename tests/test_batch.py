@@ -3,9 +3,8 @@
 import pytest
 
 import fastchan as fc
-from _helpers import CAPACITIES, Elapsed, assert_blocks, spawn, wait_until
+from _helpers import CAPACITIES, MISSING, Elapsed, assert_blocks, drain, spawn, wait_until
 
-MISSING = object()
 
 
 def collect_all(ch, max_items=7, timeout=20):
@@ -21,16 +20,6 @@ def collect_all(ch, max_items=7, timeout=20):
         out.extend(batch)
 
 
-def drain(ch):
-    out = []
-    while True:
-        try:
-            v = ch.try_recv(MISSING)
-        except fc.Closed:
-            return out
-        if v is MISSING:
-            return out
-        out.append(v)
 
 
 # ------------------------------------------------------------------------ send_many

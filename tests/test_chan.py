@@ -9,9 +9,8 @@ import weakref
 import pytest
 
 import fastchan as fc
-from _helpers import CAPACITIES, Elapsed, assert_blocks, spawn, wait_until
+from _helpers import CAPACITIES, MISSING, Elapsed, assert_blocks, drain, spawn, wait_until
 
-MISSING = object()
 
 
 def blocking_caps():
@@ -27,17 +26,6 @@ def fill(ch):
     return vals
 
 
-def drain(ch):
-    """Take everything that is ready now (single-threaded)."""
-    out = []
-    while True:
-        try:
-            v = ch.try_recv(MISSING)
-        except fc.Closed:
-            return out
-        if v is MISSING:
-            return out
-        out.append(v)
 
 
 # --------------------------------------------------------------------------- basics
