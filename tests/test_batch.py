@@ -382,32 +382,3 @@ def test_recv_many_positional_only():
     with pytest.raises(TypeError):
         ch.recv_many(max_items=1)
     assert len(ch) == 1
-
-
-@pytest.mark.parametrize("cap, factor", [(100_000, 2.0), (None, 1.0)])
-def test_send_many_cheaper_than_send_loop(cap, factor):
-    # "One call costs far less per item than a loop of send."  Timing-based, so the
-    # bar is modest: 2x on a ring that never needs to grow (~6x measured), merely
-    # cheaper on an unbounded channel (whose growth costs both the same).
-    import time
-
-    items = list(range(50_000))
-
-    def best(fn, reps=5):
-        out = []
-        for _ in range(reps):
-            ch = fc.Chan(cap)
-            t0 = time.perf_counter()
-            fn(ch)
-            out.append(time.perf_counter() - t0)
-            assert len(ch) == len(items)
-        return min(out)
-
-    def loop(ch):
-        send = ch.send
-        for v in items:
-            send(v)
-
-    t_many = best(lambda ch: ch.send_many(items))
-    t_loop = best(loop)
-    assert t_many * factor < t_loop, f"send_many {t_many:.4f}s vs send loop {t_loop:.4f}s"
