@@ -83,6 +83,7 @@ cdef extern from "fc_atomic.h" nogil:
     void fc_atomic_store_int32_release(int32_t *p, int32_t v)
     void fc_atomic_store_int32_relaxed(int32_t *p, int32_t v)
     int fc_atomic_cas_int32(int32_t *p, int32_t expected, int32_t desired)
+    int32_t fc_atomic_add_int32(int32_t *p, int32_t v)
     uint64_t fc_atomic_load_uint64_relaxed(const uint64_t *p)
     void fc_atomic_store_uint64_relaxed(uint64_t *p, uint64_t v)
     Py_ssize_t fc_atomic_load_ssize_relaxed(const Py_ssize_t *p)

@@ -176,12 +176,16 @@ cdef void defer_exception(object e) noexcept:
         _sys.excepthook(type(e), e, None)
 
 
-# Spin this long (without the GIL) before sleeping, on machines with more than one CPU:
+# Spin this long (without the GIL) before sleeping, when the machine has a CPU to spare:
 # a peer on another core usually answers within a few microseconds, and a futex sleep
-# plus wake-up costs more than that.
-# Batch calls (send_many/recv_many) skip it: waking at the first value would make them
-# move tiny batches, so they sleep and let values pile up.
-cdef int64_t SPIN_NS = 20000 if (_os.cpu_count() or 1) > 1 else 0
+# plus wake-up costs more than that.  At most MAX_SPINNERS threads spin at once (one
+# fewer than the CPUs, Go's "only if a P is idle" rule): with more threads than cores,
+# spinners would only steal time from the threads they wait for.
+# Batch calls (send_many/recv_many) never spin: waking at the first value would make
+# them move tiny batches, so they sleep and let values pile up.
+cdef int64_t SPIN_NS = 20000
+cdef int32_t MAX_SPINNERS = max((_os.cpu_count() or 1) - 1, 0)
+cdef int32_t _spinners = 0         # threads spinning now; only touched atomically
 
 
 cdef bint spin_until_fired(Waiter *w, int64_t deadline) noexcept nogil:
@@ -214,9 +218,11 @@ cdef int park(Waiter *w, int64_t deadline, bint spin) except -1:
     cdef int64_t remaining
     cdef PyLockStatus r
     cdef bint fired = False
-    if spin and SPIN_NS > 0:
+    if spin and MAX_SPINNERS > 0:
         with nogil:
-            fired = spin_until_fired(w, deadline)
+            if fc_atomic_add_int32(&_spinners, 1) < MAX_SPINNERS:
+                fired = spin_until_fired(w, deadline)
+            fc_atomic_add_int32(&_spinners, -1)
             if fired:       # the waker's unpark is imminent
                 PyThread_acquire_lock(w.parker, 1)
         if fired:

@@ -31,6 +31,7 @@ static inline void fc_atomic_store_int32(int32_t *p, int32_t v) { FC__STORE(p, v
 static inline void fc_atomic_store_int32_release(int32_t *p, int32_t v) { FC__STORE(p, v, __ATOMIC_RELEASE); }
 static inline void fc_atomic_store_int32_relaxed(int32_t *p, int32_t v) { FC__STORE(p, v, __ATOMIC_RELAXED); }
 static inline int32_t fc_atomic_exchange_int32(int32_t *p, int32_t v) { return __atomic_exchange_n(p, v, __ATOMIC_SEQ_CST); }
+static inline int32_t fc_atomic_add_int32(int32_t *p, int32_t v) { return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); }
 static inline int fc_atomic_cas_int32(int32_t *p, int32_t expected, int32_t desired) {
     return __atomic_compare_exchange_n(p, &expected, desired, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 }
@@ -95,6 +96,7 @@ static inline void fc_atomic_store_int32(int32_t *p, int32_t v) { _InterlockedEx
 static inline void fc_atomic_store_int32_release(int32_t *p, int32_t v) { fc__store_rel32(p, v); }
 static inline void fc_atomic_store_int32_relaxed(int32_t *p, int32_t v) { *(volatile int32_t *)p = v; }
 static inline int32_t fc_atomic_exchange_int32(int32_t *p, int32_t v) { return (int32_t)_InterlockedExchange((volatile long *)p, (long)v); }
+static inline int32_t fc_atomic_add_int32(int32_t *p, int32_t v) { return (int32_t)_InterlockedExchangeAdd((volatile long *)p, (long)v); }
 static inline int fc_atomic_cas_int32(int32_t *p, int32_t expected, int32_t desired) {
     return _InterlockedCompareExchange((volatile long *)p, (long)desired, (long)expected) == (long)expected;
 }
