@@ -19,9 +19,14 @@ from fastchan._core import (
     Empty,
     Once,
     Send,
+    Ticker,
+    after,
     once,
     select,
+    tick,
 )
+from fastchan._context import Cancelled, Context, DeadlineExceeded
+from fastchan._pool import Group, WorkerPool
 from fastchan._sync import SyncMap, WaitGroup
 
 __version__ = "0.1.0"
@@ -30,14 +35,22 @@ __all__ = [
     "AtomicBool",
     "AtomicInt",
     "AtomicRef",
+    "Cancelled",
     "Chan",
     "Closed",
+    "Context",
+    "DeadlineExceeded",
     "Empty",
+    "Group",
     "Once",
     "Send",
     "SyncMap",
+    "Ticker",
     "WaitGroup",
+    "WorkerPool",
+    "after",
     "once",
     "select",
+    "tick",
     "__version__",
 ]

@@ -22,6 +22,18 @@ cdef enum OpResult:
     OP_BLOCK = 0
     OP_CLOSED = -1
     OP_NOMEM = -2
+    OP_RECV_ONLY = -3       # a send on a timer channel (after/tick/Context.done)
+
+# Timer channels (_timer.pxi) are ordinary channels whose next value -- or, for a
+# Context's done channel, whose close -- becomes due at `timer_next`.  Nothing runs at
+# that instant: whoever looks at the channel (a receive, select, len, .closed) first
+# calls timer_poll, and every blocked receive folds timer_next into its park deadline,
+# so it wakes when the timer is due.  No thread per timer.
+cdef enum TimerMode:
+    TIMER_NONE = 0
+    TIMER_AFTER = 1         # one value at timer_next, then never again
+    TIMER_TICK = 2          # a value every timer_period; dropped while one is unread
+    TIMER_CLOSE = 3         # close() at timer_next (a Context deadline); -1: never
 
 cdef Py_ssize_t UNBOUNDED_MIN_SIZE = 16
 cdef Py_ssize_t BATCH = 64             # values moved per lock hold by recv_many
@@ -64,9 +76,16 @@ cdef int ring_resize(Chan ch, Py_ssize_t new_size) noexcept nogil:
     return 0
 
 
-cdef int try_send_locked(Chan ch, PyObject *v, Waiter **wake) noexcept nogil:
+cdef inline int try_send_locked(Chan ch, PyObject *v, Waiter **wake) noexcept nogil:
     """Send now if possible.  Lock held.  OP_OK (and maybe a waiter to unpark after
-    unlocking), OP_BLOCK, OP_CLOSED or OP_NOMEM."""
+    unlocking), OP_BLOCK, OP_CLOSED, OP_NOMEM or OP_RECV_ONLY."""
+    if ch.timer_mode != TIMER_NONE:
+        return OP_RECV_ONLY
+    return send_locked(ch, v, wake)
+
+
+cdef int send_locked(Chan ch, PyObject *v, Waiter **wake) noexcept nogil:
+    """try_send_locked without the receive-only check: the timer's own delivery."""
     cdef Node *n
     if ch.closed_flag:
         return OP_CLOSED
@@ -160,7 +179,83 @@ cdef int send_batch_now(Chan ch, tuple items, Py_ssize_t *sent) except -1:
 cdef int raise_send_error(int r) except -1:
     if r == OP_CLOSED:
         raise Closed("send on closed channel")
+    if r == OP_RECV_ONLY:
+        raise TypeError("send on a receive-only timer channel")
     raise MemoryError("cannot grow the channel's buffer")
+
+
+cdef Node *chan_close_locked(Chan ch) noexcept nogil:
+    """Mark `ch` closed and claim every waiter; returns them chained for wake_all.
+    Lock held, channel open."""
+    cdef Node *woken = NULL
+    fc_atomic_store_int32_relaxed(&ch.closed_flag, 1)
+    fc_atomic_store_int64_relaxed(&ch.timer_next, -1)
+    woken = claim_all_closed(&ch.recvq, woken)
+    return claim_all_closed(&ch.sendq, woken)
+
+
+cdef void wake_all(Node *woken) noexcept nogil:
+    cdef Waiter *w
+    while woken != NULL:        # Go's closechan: ready them all after unlocking
+        w = woken.waiter
+        woken = woken.wake_next
+        unpark(w)
+
+
+cdef bint chan_close(Chan ch) noexcept:
+    """Close `ch` (any flavor); True if this call closed it."""
+    cdef Node *woken
+    fc_mutex_lock(&ch.mutex)
+    if ch.closed_flag:
+        fc_mutex_unlock(&ch.mutex)
+        return False
+    woken = chan_close_locked(ch)
+    fc_mutex_unlock(&ch.mutex)
+    wake_all(woken)
+    return True
+
+
+cdef inline int timer_poll(Chan ch) except -1:
+    """Make a due timer's value (or close) happen now.  Called before every receive-side
+    look at a timer channel; a no-op for other channels."""
+    if ch.timer_mode != TIMER_NONE:
+        timer_fire(ch, fc_monotonic_ns())
+    return 0
+
+
+cdef int timer_fire(Chan ch, int64_t now) except -1:
+    cdef Waiter *wake = NULL
+    cdef Node *woken = NULL
+    cdef int64_t due = fc_atomic_load_int64_relaxed(&ch.timer_next)
+    if due < 0 or now < due:        # racy hint; decided again under the lock
+        return 0
+    # The value is made before locking: no allocation under a channel lock.
+    value = now / 1e9 if ch.timer_mode != TIMER_CLOSE else None
+    fc_mutex_lock(&ch.mutex)
+    due = ch.timer_next
+    if due >= 0 and now >= due:
+        if ch.timer_mode == TIMER_CLOSE:
+            woken = chan_close_locked(ch)
+        else:
+            # A tick finding its one slot full is dropped (OP_BLOCK): Go's Ticker.
+            send_locked(ch, <PyObject *>value, &wake)
+            if ch.timer_mode == TIMER_TICK:
+                due += ((now - due) // ch.timer_period + 1) * ch.timer_period
+            else:
+                due = -1
+            fc_atomic_store_int64_relaxed(&ch.timer_next, due)
+    fc_mutex_unlock(&ch.mutex)
+    if wake != NULL:
+        unpark(wake)
+    wake_all(woken)
+    return 0
+
+
+cdef inline int64_t fold_timer_locked(Chan ch, int64_t deadline) noexcept nogil:
+    """The earlier of `deadline` and `ch`'s next timer event (-1 = none).  Lock held."""
+    if ch.timer_next >= 0 and (deadline < 0 or ch.timer_next < deadline):
+        return ch.timer_next
+    return deadline
 
 
 cdef int chan_try_send(Chan ch, PyObject *v) except -1:
@@ -224,36 +319,43 @@ cdef object chan_recv_wait(Chan ch, int64_t deadline, bint spin):
     cdef Node node
     cdef Waiter *wake = NULL
     cdef PyObject *out = NULL
+    cdef int64_t park_until = deadline
     cdef int r
     waiter_init(&w)
     try:
-        node_init(&node, &w, NULL, 0)
-        fc_mutex_lock(&ch.mutex)
-        r = try_recv_locked(ch, &out, &wake)
-        if r == OP_BLOCK:
-            if deadline >= 0 and fc_monotonic_ns() >= deadline:
-                fc_mutex_unlock(&ch.mutex)
-                raise TimeoutError("recv timed out")
-            wq_push(&ch.recvq, &node)
-        fc_mutex_unlock(&ch.mutex)
-        if wake != NULL:
-            unpark(wake)
-        if r == OP_OK:
-            return fc_steal(out)
-        if r == OP_CLOSED:
-            raise Closed("receive from closed channel")
-        try:
-            r = park(&w, deadline, spin)
-        finally:
-            if ensure_finished(&w):
-                fc_mutex_lock(&ch.mutex)
-                wq_remove(&ch.recvq, &node)
-                fc_mutex_unlock(&ch.mutex)
-        if r == PARK_TIMEOUT:
-            raise TimeoutError("recv timed out")
-        if w.closed:
-            raise Closed("receive from closed channel")
-        return fc_steal(w.value)
+        while True:             # more than once only when a timer came due: poll it
+            timer_poll(ch)
+            w.state = W_WAITING
+            node_init(&node, &w, NULL, 0)
+            fc_mutex_lock(&ch.mutex)
+            r = try_recv_locked(ch, &out, &wake)
+            if r == OP_BLOCK:
+                if deadline >= 0 and fc_monotonic_ns() >= deadline:
+                    fc_mutex_unlock(&ch.mutex)
+                    raise TimeoutError("recv timed out")
+                wq_push(&ch.recvq, &node)
+                park_until = fold_timer_locked(ch, deadline)
+            fc_mutex_unlock(&ch.mutex)
+            if wake != NULL:
+                unpark(wake)
+            if r == OP_OK:
+                return fc_steal(out)
+            if r == OP_CLOSED:
+                raise Closed("receive from closed channel")
+            try:
+                r = park(&w, park_until, spin)
+            finally:
+                if ensure_finished(&w):
+                    fc_mutex_lock(&ch.mutex)
+                    wq_remove(&ch.recvq, &node)
+                    fc_mutex_unlock(&ch.mutex)
+            if r == PARK_TIMEOUT:
+                if park_until == deadline:
+                    raise TimeoutError("recv timed out")
+                continue
+            if w.closed:
+                raise Closed("receive from closed channel")
+            return fc_steal(w.value)
     finally:
         waiter_fini(&w)
 
@@ -261,6 +363,7 @@ cdef object chan_recv_wait(Chan ch, int64_t deadline, bint spin):
 cdef inline object chan_recv(Chan ch, int64_t timeout_ns, bint spin=True):
     cdef PyObject *out = NULL
     cdef Waiter *wake = NULL
+    timer_poll(ch)
     fc_mutex_lock(&ch.mutex)
     cdef int r = try_recv_locked(ch, &out, &wake)
     fc_mutex_unlock(&ch.mutex)
@@ -337,6 +440,10 @@ cdef class Chan:
     cdef int32_t closed_flag        # 0/1 (atomic store, racy readers)
     cdef WaitQueue sendq            # parked senders (value in node.item)
     cdef WaitQueue recvq            # parked receivers
+    cdef int32_t timer_mode         # TimerMode; set once, before the channel is shared
+    cdef int64_t timer_next         # ns when the timer is next due, -1 never (atomic
+                                    # store, racy readers: timer_fire re-checks it)
+    cdef int64_t timer_period       # TIMER_TICK: ns between ticks
     cdef Py_ssize_t peak            # statistics, guarded by the lock
     cdef uint64_t sent
     cdef uint64_t received
@@ -370,6 +477,7 @@ cdef class Chan:
                 raise MemoryError(f"cannot allocate a channel of capacity {cap}")
         self.size = size
         self.cap = cap
+        self.timer_next = -1
         self.initialized = True
 
     def __dealloc__(self):
@@ -414,6 +522,7 @@ cdef class Chan:
         """
         cdef PyObject *out = NULL
         cdef Waiter *wake = NULL
+        timer_poll(self)
         fc_mutex_lock(&self.mutex)
         cdef int r = try_recv_locked(self, &out, &wake)
         fc_mutex_unlock(&self.mutex)
@@ -514,25 +623,14 @@ cdef class Chan:
         blocked sender raises Closed (its value not delivered); blocked receivers drain
         what is buffered, then raise Closed.
         """
-        cdef Node *woken = NULL
-        cdef Waiter *w
-        fc_mutex_lock(&self.mutex)
-        if self.closed_flag:
-            fc_mutex_unlock(&self.mutex)
-            return False
-        fc_atomic_store_int32_relaxed(&self.closed_flag, 1)
-        woken = claim_all_closed(&self.recvq, woken)
-        woken = claim_all_closed(&self.sendq, woken)
-        fc_mutex_unlock(&self.mutex)
-        while woken != NULL:        # Go's closechan: ready them all after unlocking
-            w = woken.waiter
-            woken = woken.wake_next
-            unpark(w)
-        return True
+        if self.timer_mode != TIMER_NONE:
+            raise TypeError("close of a receive-only timer channel")
+        return chan_close(self)
 
     @property
     def closed(self):
         """True once the channel is closed (buffered values may still be waiting)."""
+        timer_poll(self)
         return fc_atomic_load_int32_acquire(&self.closed_flag) != 0
 
     @property
@@ -541,6 +639,7 @@ cdef class Chan:
         return None if self.cap < 0 else self.cap
 
     def __len__(self):
+        timer_poll(self)
         return fc_atomic_load_ssize_relaxed(&self.count)
 
     def __iter__(self):
@@ -562,7 +661,7 @@ cdef class Chan:
     def __repr__(self):
         cap = "None" if self.cap < 0 else str(self.cap)
         state = "closed" if self.closed else "open"
-        return f"<fastchan.Chan capacity={cap} len={len(self)} {state}>"
+        return f"<fastchan.{type(self).__name__} capacity={cap} len={len(self)} {state}>"
 
     def __reduce__(self):
         raise TypeError("cannot pickle 'fastchan.Chan' object")

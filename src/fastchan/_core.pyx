@@ -7,6 +7,7 @@ The module is one translation unit split into included files, in dependency orde
   _waiter.pxi   waiter records ("sudogs"), per-channel wait queues, parking, timeouts
   _chan.pxi     Chan: ring buffer, unbuffered hand-off, close, batch operations
   _select.pxi   select() and Send
+  _timer.pxi    after(), tick() and Ticker; the Context deadline channel
   _atomic.pxi   AtomicInt, AtomicBool, AtomicRef
   _once.pxi     Once and @once
 
@@ -84,6 +85,8 @@ cdef extern from "fc_atomic.h" nogil:
     void fc_atomic_store_int32_relaxed(int32_t *p, int32_t v)
     int fc_atomic_cas_int32(int32_t *p, int32_t expected, int32_t desired)
     int32_t fc_atomic_add_int32(int32_t *p, int32_t v)
+    int64_t fc_atomic_load_int64_relaxed(const int64_t *p)
+    void fc_atomic_store_int64_relaxed(int64_t *p, int64_t v)
     uint64_t fc_atomic_load_uint64_relaxed(const uint64_t *p)
     void fc_atomic_store_uint64_relaxed(uint64_t *p, uint64_t v)
     Py_ssize_t fc_atomic_load_ssize_relaxed(const Py_ssize_t *p)
@@ -114,5 +117,6 @@ Closed.__module__ = Empty.__module__ = "fastchan"
 include "_waiter.pxi"
 include "_chan.pxi"
 include "_select.pxi"
+include "_timer.pxi"
 include "_atomic.pxi"
 include "_once.pxi"

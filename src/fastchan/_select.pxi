@@ -137,12 +137,9 @@ def select(*cases, timeout=None, ordered=False):
 
 cdef object select_impl(tuple cases, Py_ssize_t n, SelCase *cs, uint32_t *order,
                         int64_t timeout_ns, bint ordered):
-    cdef Py_ssize_t i, j, k, nenabled = 0
+    cdef Py_ssize_t i, j, nenabled = 0
     cdef uint32_t tmp
-    cdef PyObject *out = NULL
-    cdef Waiter *wake = NULL
-    cdef int r
-    cdef Chan ch
+    cdef int64_t deadline = -1
     for i in range(n):
         c = cases[i]
         order[i] = <uint32_t>i
@@ -169,12 +166,35 @@ cdef object select_impl(tuple cases, Py_ssize_t n, SelCase *cs, uint32_t *order,
             order[i] = order[j]
             order[j] = tmp
 
-    # pass 1
+    while True:
+        result = select_poll(cs, n, order)
+        if result is not None:
+            return result
+        if timeout_ns == 0:
+            return (-1, None, False)
+        if deadline < 0:
+            deadline = deadline_after(timeout_ns)
+        result = select_wait(cs, n, order, nenabled, deadline)
+        if result is not None:
+            return result
+        # A timer case came due while we waited: poll it in pass 1.
+
+
+cdef object select_poll(SelCase *cs, Py_ssize_t n, uint32_t *order):
+    """Pass 1: the result of the first case, in poll order, that can proceed now; else
+    None."""
+    cdef Py_ssize_t i, k
+    cdef PyObject *out = NULL
+    cdef Waiter *wake = NULL
+    cdef int r
+    cdef Chan ch
     for k in range(n):
         i = order[k]
         if cs[i].kind == CASE_DISABLED:
             continue
         ch = <Chan>cs[i].chan
+        if cs[i].kind == CASE_RECV:
+            timer_poll(ch)
         fc_mutex_lock(&ch.mutex)
         r = try_case_locked(&cs[i], &out, &wake)
         fc_mutex_unlock(&ch.mutex)
@@ -182,13 +202,13 @@ cdef object select_impl(tuple cases, Py_ssize_t n, SelCase *cs, uint32_t *order,
             unpark(wake)
         if r != OP_BLOCK:
             return case_result(&cs[i], i, r, out)
-    if timeout_ns == 0:
-        return (-1, None, False)
-    return select_wait(cs, n, order, nenabled, deadline_after(timeout_ns))
+    return None
 
 
 cdef object select_wait(SelCase *cs, Py_ssize_t n, uint32_t *order, Py_ssize_t nenabled,
                         int64_t deadline):
+    """Passes 2 and 3 and the park between them.  Returns the result, or None when a
+    timer case (whose due time was folded into the park) came due first."""
     cdef Node small_nodes[SMALL_SELECT]
     cdef PyObject *small_chans[SMALL_SELECT]
     cdef Node *nodes = small_nodes
@@ -200,6 +220,7 @@ cdef object select_wait(SelCase *cs, Py_ssize_t n, uint32_t *order, Py_ssize_t n
     cdef PyObject *out = NULL
     cdef Chan ch
     cdef int r
+    cdef int64_t park_until = deadline
     if n > SMALL_SELECT:
         nodes = <Node *>PyMem_RawMalloc(n * sizeof(Node))
         chans = <PyObject **>PyMem_RawMalloc(n * sizeof(PyObject *))
@@ -248,11 +269,15 @@ cdef object select_wait(SelCase *cs, Py_ssize_t n, uint32_t *order, Py_ssize_t n
                 continue
             node_init(&nodes[i], &w, cs[i].item, <int32_t>i)
             ch = <Chan>cs[i].chan
-            wq_push(&ch.recvq if cs[i].kind == CASE_RECV else &ch.sendq, &nodes[i])
+            if cs[i].kind == CASE_RECV:
+                wq_push(&ch.recvq, &nodes[i])
+                park_until = fold_timer_locked(ch, park_until)
+            else:
+                wq_push(&ch.sendq, &nodes[i])
         unlock_all(chans, nchans)
 
         try:
-            r = park(&w, deadline, True)
+            r = park(&w, park_until, True)
         finally:
             ensure_finished(&w)
             # pass 3: unlink what no waker dequeued (all of it, unless a case fired)
@@ -264,7 +289,7 @@ cdef object select_wait(SelCase *cs, Py_ssize_t n, uint32_t *order, Py_ssize_t n
                         wq_remove(&ch.recvq if cs[i].kind == CASE_RECV else &ch.sendq, &nodes[i])
                 fc_mutex_unlock(&ch.mutex)
         if r == PARK_TIMEOUT:
-            return (-1, None, False)
+            return (-1, None, False) if park_until == deadline else None
         i = w.state - 1
         if w.closed:
             return case_result(&cs[i], i, OP_CLOSED, NULL)
