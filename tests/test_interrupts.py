@@ -546,3 +546,52 @@ assert interrupted > 0, "the storm never interrupted a blocked call"
 """,
         timeout=60,
     )
+
+
+# ------------------------------------------------------- timers, Context, pools, Group
+
+
+def test_interrupt_timer_select_and_context_wait():
+    run_child(
+        """
+        interrupt(lambda: fc.select(fc.after(30), fc.Chan()))
+        # a parked receive on a ticker wakes at every tick and re-parks; the signal
+        # still gets through (the ticker is stopped so no tick completes the call)
+        with fc.tick(30) as t:
+            interrupt(t.recv)
+        ctx = fc.Context(timeout=30)
+        interrupt(ctx.wait)
+        assert not ctx.cancelled
+        """
+    )
+
+
+def test_interrupt_pool_join_and_map_then_shutdown_cleanly():
+    run_child(
+        """
+        release = threading.Event()
+        pool = fc.WorkerPool(workers=2, queue_size=2)
+        pool.submit(release.wait)
+        interrupt(pool.join)
+        # map blocks (backpressure: the queue is full) or waits for a result
+        interrupt(lambda: next(pool.map(lambda x: release.wait() and x, range(10))))
+        release.set()
+        pool.shutdown(wait=True)
+        assert pool.join(timeout=10)
+        alive = [t.name for t in threading.enumerate() if t.name.startswith("fastchan-")]
+        assert not alive, alive
+        """
+    )
+
+
+def test_interrupt_group_wait():
+    run_child(
+        """
+        release = threading.Event()
+        g = fc.Group()
+        g.go(release.wait)
+        interrupt(g.wait)
+        release.set()
+        g.wait()
+        """
+    )

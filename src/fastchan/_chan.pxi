@@ -564,11 +564,10 @@ cdef class Chan:
                     chan_send_wait(self, <PyObject *>v, deadline, False)
                 sent += 1
         except BaseException as e:
-            if isinstance(e, Exception):
-                try:
-                    e.sent = sent
-                except Exception:
-                    pass
+            try:                # also on KeyboardInterrupt: callers may need the count
+                e.sent = sent
+            except Exception:
+                pass
             raise
         return sent
 

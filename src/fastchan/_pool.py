@@ -69,6 +69,25 @@ def _remaining(deadline: float | None) -> float | None:
     return None if deadline is None else max(deadline - time.monotonic(), 0.0)
 
 
+# Waits outside fastchan's own channels (a Condition, Thread.join) sleep in slices this
+# long: a lock wait is woken by a signal only if the signal hits the waiting thread, so
+# slices are what keeps Ctrl-C in the main thread prompt.
+_SIGNAL_SLICE = 0.05
+
+
+def _slice(deadline: float | None) -> float:
+    left = _remaining(deadline)
+    return _SIGNAL_SLICE if left is None else min(left, _SIGNAL_SLICE)
+
+
+def _join_thread(t: threading.Thread, deadline: float | None) -> bool:
+    while t.is_alive():
+        if _remaining(deadline) == 0:
+            return False
+        t.join(_slice(deadline))
+    return True
+
+
 class WorkerPool(concurrent.futures.Executor):
     """WorkerPool(workers=None, queue_size=None, *, context=None, name="fastchan")
 
@@ -258,15 +277,36 @@ class WorkerPool(concurrent.futures.Executor):
         limit = self._workers + self._queue_size
         # Start the first tasks now, as Executor.map does; the rest follow as results
         # are consumed.
-        submitted = self._map_submit(fn, args_iter, results, 0, limit)
+        try:
+            submitted = self._map_submit(fn, args_iter, results, 0, limit)
+        except BaseException:
+            results.close()     # workers skip the tasks that did get queued
+            raise
         return self._map_results(fn, args_iter, results, submitted, limit, deadline, ordered)
 
     def _map_submit(self, fn: Any, args_iter: Iterator[tuple[Any, ...]], results: Chan, start: int, n: int) -> int:
-        """Queue up to n more tasks of one map; returns the next index."""
-        for args in itertools.islice(args_iter, n):
-            self._put((fn, args, start, results))
-            start += 1
-        return start
+        """Queue up to n more tasks of one map, in one batch; returns the next index."""
+        batch = [(fn, args, start + i, results) for i, args in enumerate(itertools.islice(args_iter, n))]
+        if not batch:
+            return start
+        if self._done is not None:
+            for job in batch:
+                self._put(job)
+            return start + len(batch)
+        self._pending.add(len(batch))
+        sent = 0
+        try:
+            sent = self._jobs.send_many(batch)
+        except Closed as e:
+            sent = e.sent
+            raise RuntimeError("cannot schedule new work after the pool was closed") from None
+        except BaseException as e:
+            sent = getattr(e, "sent", 0)
+            raise
+        finally:
+            for _ in range(len(batch) - sent):
+                self._finish_one()
+        return start + sent
 
     def _map_results(
         self,
@@ -302,7 +342,8 @@ class WorkerPool(concurrent.futures.Executor):
                 if not ok:
                     raise value
                 yielded += 1
-                if submitted - yielded < limit:
+                # Refill in batches once half the window is free: fewer wake-ups.
+                if submitted - yielded <= limit // 2:
                     submitted = self._map_submit(fn, args_iter, results, submitted, limit - (submitted - yielded))
                 yield value
         finally:
@@ -320,14 +361,12 @@ class WorkerPool(concurrent.futures.Executor):
         or `timeout` passed (False).  After close(), also waits for the workers to exit."""
         deadline = _deadline(timeout)
         with self._idle:
-            if not self._idle.wait_for(lambda: self._pending.load() == 0, _remaining(deadline)):
-                return False
+            while self._pending.load() != 0:
+                if not self._idle.wait(_slice(deadline)) and _remaining(deadline) == 0:
+                    return False
         if self._closed:
-            for t in self._threads:
-                if t is not threading.current_thread():
-                    t.join(_remaining(deadline))
-                    if t.is_alive():
-                        return False
+            me = threading.current_thread()
+            return all(_join_thread(t, deadline) for t in self._threads if t is not me)
         return True
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
@@ -379,10 +418,12 @@ class WorkerPool(concurrent.futures.Executor):
 class Group:
     """Group(limit=None, *, context=None) -- Go's errgroup with TaskGroup manners.
 
+        >>> results = SyncMap()
         >>> with Group(limit=2) as g:
         ...     for n in (1, 2, 3):
-        ...         g.go(print, n, end=" ")
-        1 2 3
+        ...         g.go(results.store, n, n * n)
+        >>> sorted(results.items())
+        [(1, 1), (2, 4), (3, 9)]
 
     go() runs fn on a new thread, first blocking while `limit` tasks run; try_go() does
     not block and returns False instead.  `context` (a child of the one given) is
@@ -456,8 +497,7 @@ class Group:
             if not threads:
                 break
             for t in threads:
-                while t.is_alive():
-                    t.join(0.05)    # short slices: Ctrl-C in the main thread gets through
+                _join_thread(t, None)
         with self._lock:
             errors, self._errors = self._errors, []
         return errors
