@@ -344,6 +344,7 @@ cdef object chan_recv_wait(Chan ch, int64_t deadline, bint spin):
                 raise Closed("receive from closed channel")
             try:
                 r = park(&w, park_until, spin)
+                spin = False    # after a timer wake-up: many receivers may share it
             finally:
                 if ensure_finished(&w):
                     fc_mutex_lock(&ch.mutex)
@@ -654,7 +655,8 @@ cdef class Chan:
         return self
 
     def __exit__(self, *exc_info):
-        self.close()
+        if self.timer_mode == TIMER_NONE:   # a timer channel cannot be closed: no-op
+            chan_close(self)
         return False
 
     def __repr__(self):

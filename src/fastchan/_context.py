@@ -17,7 +17,7 @@ import threading
 import time
 from typing import Any
 
-from fastchan._core import Chan, _close_deadline_chan, _deadline_chan, select
+from fastchan._core import Chan, _close_deadline_chan, _deadline_chan, _monotonic, select
 
 
 class Cancelled(Exception):
@@ -70,7 +70,7 @@ class Context:
         if parent is not None and not isinstance(parent, Context):
             raise TypeError(f"parent must be a Context or None, got {type(parent).__name__}")
         t = _parse_timeout(timeout)
-        deadline = None if t is None else time.monotonic() + t
+        deadline = None if t is None else _monotonic() + t
         if parent is not None and parent._deadline is not None:
             if deadline is None or parent._deadline < deadline:
                 deadline = parent._deadline
@@ -148,7 +148,7 @@ class Context:
 
     @property
     def deadline(self) -> float | None:
-        """The deadline in time.monotonic() seconds, or None."""
+        """The deadline in monotonic seconds (time.monotonic() on Linux), or None."""
         return self._deadline
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -171,7 +171,7 @@ class Context:
     def __repr__(self) -> str:
         err = self.err
         state = "active" if err is None else f"cancelled ({type(err).__name__})"
-        left = "" if self._deadline is None else f" deadline_in={self._deadline - time.monotonic():.3f}s"
+        left = "" if self._deadline is None else f" deadline_in={self._deadline - _monotonic():.3f}s"
         return f"<fastchan.Context {state}{left}>"
 
 

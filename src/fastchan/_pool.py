@@ -145,6 +145,13 @@ class WorkerPool(concurrent.futures.Executor):
         ]
         for t in self._threads:
             t.start()
+        # With a context, one more thread waits for it to end and drops the queued jobs
+        # at once, even while every worker is busy (a deadline fires with nobody else
+        # looking).  It exits when the workers have exited.
+        self._stop: Chan = Chan(0)
+        if context is not None:
+            self._watcher = threading.Thread(target=self._watch, name=f"{name}-{pool_id}-context", daemon=True)
+            self._watcher.start()
         _live_pools.add(self)
 
     # -- workers -----------------------------------------------------------------------
@@ -196,6 +203,17 @@ class WorkerPool(concurrent.futures.Executor):
                 del fn, args, kwargs, sink
                 self._finish_one()
 
+    def _watch(self) -> None:
+        if select(self._done, self._stop, ordered=True)[0] != 0:
+            return
+        while True:
+            try:
+                _fn, _args, _kwargs, sink = self._jobs.try_recv()
+            except Exception:          # Empty, or Closed once drained
+                return
+            self._drop(sink)
+            self._finish_one()
+
     def _finish_one(self) -> None:
         if self._pending.sub() == 0:
             with self._idle:
@@ -222,14 +240,18 @@ class WorkerPool(concurrent.futures.Executor):
         if self._context is not None and self._context.cancelled:
             raise cancelled_error(self._context)
 
-    def _put(self, job: tuple[Any, ...]) -> None:
-        """Queue one job, blocking while the queue is full."""
+    def _put(self, job: tuple[Any, ...], deadline: float | None = None) -> None:
+        """Queue one job, blocking while the queue is full (until `deadline`)."""
         self._pending.add()
         try:
             if self._done is None:
-                self._jobs.send(job)
-            elif select(self._done, Send(self._jobs, job), ordered=True)[0] == 0:
-                raise cancelled_error(self._context)  # type: ignore[arg-type]
+                self._jobs.send(job, timeout=_remaining(deadline))
+            else:
+                idx = select(self._done, Send(self._jobs, job), ordered=True, timeout=_remaining(deadline))[0]
+                if idx == 0:
+                    raise cancelled_error(self._context)  # type: ignore[arg-type]
+                if idx < 0:
+                    raise TimeoutError("WorkerPool.map timed out")
         except Closed:
             self._finish_one()
             raise RuntimeError("cannot schedule new work after the pool was closed") from None
@@ -278,25 +300,30 @@ class WorkerPool(concurrent.futures.Executor):
         # Start the first tasks now, as Executor.map does; the rest follow as results
         # are consumed.
         try:
-            submitted = self._map_submit(fn, args_iter, results, 0, limit)
+            submitted = self._map_submit(fn, args_iter, results, 0, limit, deadline)
         except BaseException:
             results.close()     # workers skip the tasks that did get queued
             raise
         return self._map_results(fn, args_iter, results, submitted, limit, deadline, ordered)
 
-    def _map_submit(self, fn: Any, args_iter: Iterator[tuple[Any, ...]], results: Chan, start: int, n: int) -> int:
+    def _map_submit(
+        self, fn: Any, args_iter: Iterator[tuple[Any, ...]], results: Chan, start: int, n: int, deadline: float | None
+    ) -> int:
         """Queue up to n more tasks of one map, in one batch; returns the next index."""
         batch = [(fn, args, start + i, results) for i, args in enumerate(itertools.islice(args_iter, n))]
         if not batch:
             return start
         if self._done is not None:
             for job in batch:
-                self._put(job)
+                self._put(job, deadline)
             return start + len(batch)
         self._pending.add(len(batch))
         sent = 0
         try:
-            sent = self._jobs.send_many(batch)
+            sent = self._jobs.send_many(batch, timeout=_remaining(deadline))
+        except TimeoutError as e:
+            sent = e.sent
+            raise TimeoutError("WorkerPool.map timed out") from None
         except Closed as e:
             sent = e.sent
             raise RuntimeError("cannot schedule new work after the pool was closed") from None
@@ -344,7 +371,9 @@ class WorkerPool(concurrent.futures.Executor):
                 yielded += 1
                 # Refill in batches once half the window is free: fewer wake-ups.
                 if submitted - yielded <= limit // 2:
-                    submitted = self._map_submit(fn, args_iter, results, submitted, limit - (submitted - yielded))
+                    submitted = self._map_submit(
+                        fn, args_iter, results, submitted, limit - (submitted - yielded), deadline
+                    )
                 yield value
         finally:
             results.close()     # workers skip this map's tasks still queued
@@ -366,7 +395,11 @@ class WorkerPool(concurrent.futures.Executor):
                     return False
         if self._closed:
             me = threading.current_thread()
-            return all(_join_thread(t, deadline) for t in self._threads if t is not me)
+            if not all(_join_thread(t, deadline) for t in self._threads if t is not me):
+                return False
+            self._stop.close()
+            if self._context is not None and self._watcher is not me:
+                return _join_thread(self._watcher, deadline)
         return True
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:

@@ -140,6 +140,7 @@ cdef object select_impl(tuple cases, Py_ssize_t n, SelCase *cs, uint32_t *order,
     cdef Py_ssize_t i, j, nenabled = 0
     cdef uint32_t tmp
     cdef int64_t deadline = -1
+    cdef bint spin = True
     for i in range(n):
         c = cases[i]
         order[i] = <uint32_t>i
@@ -174,9 +175,10 @@ cdef object select_impl(tuple cases, Py_ssize_t n, SelCase *cs, uint32_t *order,
             return (-1, None, False)
         if deadline < 0:
             deadline = deadline_after(timeout_ns)
-        result = select_wait(cs, n, order, nenabled, deadline)
+        result = select_wait(cs, n, order, nenabled, deadline, spin)
         if result is not None:
             return result
+        spin = False    # woken by a timer that other waiters may share: sleep, don't spin
         # A timer case came due while we waited: poll it in pass 1.
 
 
@@ -206,7 +208,7 @@ cdef object select_poll(SelCase *cs, Py_ssize_t n, uint32_t *order):
 
 
 cdef object select_wait(SelCase *cs, Py_ssize_t n, uint32_t *order, Py_ssize_t nenabled,
-                        int64_t deadline):
+                        int64_t deadline, bint spin):
     """Passes 2 and 3 and the park between them.  Returns the result, or None when a
     timer case (whose due time was folded into the park) came due first."""
     cdef Node small_nodes[SMALL_SELECT]
@@ -277,7 +279,7 @@ cdef object select_wait(SelCase *cs, Py_ssize_t n, uint32_t *order, Py_ssize_t n
         unlock_all(chans, nchans)
 
         try:
-            r = park(&w, park_until, True)
+            r = park(&w, park_until, spin)
         finally:
             ensure_finished(&w)
             # pass 3: unlink what no waker dequeued (all of it, unless a case fired)

@@ -104,10 +104,17 @@ def tick(interval):
     return make_timer(Ticker, TIMER_TICK, deadline_after(ns), ns)
 
 
+def _monotonic():
+    """The clock timers and deadlines use, in seconds (CLOCK_MONOTONIC; on Windows the
+    performance counter): Context computes its deadlines with it so that they agree
+    with the channel that enforces them whatever time.monotonic() is built on."""
+    return fc_monotonic_ns() / 1e9
+
+
 def _deadline_chan(deadline):
     """The done channel of a Context: unbuffered and receive-only; closed by
-    _close_deadline_chan, or by itself at `deadline` (time.monotonic() seconds, or None
-    for never)."""
+    _close_deadline_chan, or by itself at `deadline` (_monotonic() seconds, or None for
+    never)."""
     cdef int64_t due = -1
     if deadline is not None:
         due = max(<int64_t>(deadline * 1e9), 0) if deadline < 9.2e9 else -1
