@@ -34,7 +34,8 @@ Cancelled.__module__ = DeadlineExceeded.__module__ = "fastchan"
 _PRUNE_MIN = 64
 
 
-def _parse_timeout(timeout: Any) -> float | None:
+def parse_timeout(timeout: Any) -> float | None:
+    """Seconds, or None for no limit (None or inf); the usual TypeError/ValueError."""
     if timeout is None:
         return None
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
@@ -69,7 +70,7 @@ class Context:
     def __init__(self, timeout: float | None = None, parent: Context | None = None) -> None:
         if parent is not None and not isinstance(parent, Context):
             raise TypeError(f"parent must be a Context or None, got {type(parent).__name__}")
-        t = _parse_timeout(timeout)
+        t = parse_timeout(timeout)
         deadline = None if t is None else _monotonic() + t
         if parent is not None and parent._deadline is not None:
             if deadline is None or parent._deadline < deadline:

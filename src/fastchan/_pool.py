@@ -27,7 +27,7 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from fastchan._context import Cancelled, Context, cancelled_error
+from fastchan._context import Cancelled, Context, cancelled_error, parse_timeout
 from fastchan._core import AtomicInt, Chan, Closed, Send, select
 
 _live_pools: weakref.WeakSet[WorkerPool] = weakref.WeakSet()
@@ -56,13 +56,8 @@ def _check_callable(fn: Any) -> None:
 
 
 def _deadline(timeout: Any) -> float | None:
-    if timeout is None:
-        return None
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-        raise TypeError(f"timeout must be a number or None, got {type(timeout).__name__}")
-    if timeout != timeout or timeout < 0:
-        raise ValueError(f"timeout must be >= 0 or None, got {timeout!r}")
-    return time.monotonic() + timeout
+    t = parse_timeout(timeout)
+    return None if t is None else time.monotonic() + t
 
 
 def _remaining(deadline: float | None) -> float | None:
