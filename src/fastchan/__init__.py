@@ -16,6 +16,7 @@ from fastchan._core import (
     AtomicRef,
     Chan,
     Closed,
+    Deadlock,
     Empty,
     Once,
     Send,
@@ -28,6 +29,7 @@ from fastchan._core import (
 from fastchan._context import Cancelled, Context, DeadlineExceeded
 from fastchan._pool import Group, WorkerPool
 from fastchan._sync import SyncMap, WaitGroup
+from fastchan import debug
 
 __version__ = "0.1.0"
 
@@ -40,6 +42,7 @@ __all__ = [
     "Closed",
     "Context",
     "DeadlineExceeded",
+    "Deadlock",
     "Empty",
     "Group",
     "Once",
@@ -49,6 +52,7 @@ __all__ = [
     "WaitGroup",
     "WorkerPool",
     "after",
+    "debug",
     "once",
     "select",
     "tick",

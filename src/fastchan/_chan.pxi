@@ -96,6 +96,7 @@ cdef int send_locked(Chan ch, PyObject *v, Waiter **wake) noexcept nogil:
             n.waiter.value = v
             wake[0] = n.waiter
             ch.sent += 1
+            ch.received += 1
             return OP_OK
     if ch.count == ch.size:
         if ch.cap >= 0:             # unbuffered, or the ring is full
@@ -121,6 +122,7 @@ cdef int try_recv_locked(Chan ch, PyObject **out, Waiter **wake) noexcept nogil:
                 fc_incref(n.item)
                 ring_put(ch, n.item)
                 wake[0] = n.waiter
+                ch.sent += 1
         elif ch.cap < 0 and ch.size > UNBOUNDED_MIN_SIZE and ch.count * 4 < ch.size:
             ring_resize(ch, ch.size // 2)   # shrinking is optional: failure is harmless
         ch.received += 1
@@ -132,8 +134,20 @@ cdef int try_recv_locked(Chan ch, PyObject **out, Waiter **wake) noexcept nogil:
             out[0] = n.item
             wake[0] = n.waiter
             ch.received += 1
+            ch.sent += 1
             return OP_OK
     return OP_CLOSED if ch.closed_flag else OP_BLOCK
+
+
+cdef Py_ssize_t count_waiting(WaitQueue *q) noexcept nogil:
+    """Nodes of `q` whose operation still waits (stale select nodes excluded).  Lock held."""
+    cdef Py_ssize_t n = 0
+    cdef Node *node = q.first
+    while node != NULL:
+        if fc_atomic_load_int32_acquire(&node.waiter.state) == W_WAITING:
+            n += 1
+        node = node.next
+    return n
 
 
 cdef Node *claim_all_closed(WaitQueue *q, Node *woken) noexcept nogil:
@@ -297,7 +311,7 @@ cdef int chan_send_wait(Chan ch, PyObject *v, int64_t deadline, bint spin) excep
         if r != OP_BLOCK:
             return raise_send_error(r)
         try:
-            r = park(&w, deadline, spin)
+            r = park(&w, deadline, spin, BLOCKED_SEND, ch)
         finally:
             if ensure_finished(&w):
                 fc_mutex_lock(&ch.mutex)
@@ -312,7 +326,7 @@ cdef int chan_send_wait(Chan ch, PyObject *v, int64_t deadline, bint spin) excep
         waiter_fini(&w)
 
 
-cdef object chan_recv_wait(Chan ch, int64_t deadline, bint spin):
+cdef object chan_recv_wait(Chan ch, int64_t deadline, bint spin, int32_t op):
     """Blocking receive until `deadline` (-1: none).  Raises Closed / TimeoutError / the
     exception of a signal handler; in every raising case nothing was taken."""
     cdef Waiter w
@@ -343,7 +357,7 @@ cdef object chan_recv_wait(Chan ch, int64_t deadline, bint spin):
             if r == OP_CLOSED:
                 raise Closed("receive from closed channel")
             try:
-                r = park(&w, park_until, spin)
+                r = park(&w, park_until, spin, op, ch)
                 spin = False    # after a timer wake-up: many receivers may share it
             finally:
                 if ensure_finished(&w):
@@ -361,7 +375,7 @@ cdef object chan_recv_wait(Chan ch, int64_t deadline, bint spin):
         waiter_fini(&w)
 
 
-cdef inline object chan_recv(Chan ch, int64_t timeout_ns, bint spin=True):
+cdef inline object chan_recv(Chan ch, int64_t timeout_ns, bint spin=True, int32_t op=BLOCKED_RECV):
     cdef PyObject *out = NULL
     cdef Waiter *wake = NULL
     timer_poll(ch)
@@ -376,7 +390,19 @@ cdef inline object chan_recv(Chan ch, int64_t timeout_ns, bint spin=True):
         raise Closed("receive from closed channel")
     if timeout_ns == 0:
         raise TimeoutError("recv timed out")
-    return chan_recv_wait(ch, deadline_after(timeout_ns), spin)
+    return chan_recv_wait(ch, deadline_after(timeout_ns), spin, op)
+
+
+def _wait_closed(Chan ch, timeout=None):
+    """Block until `ch` is closed and drained (True) or `timeout` passes (False), shown
+    as a "wait" by fastchan.debug: WaitGroup.wait."""
+    try:
+        chan_recv(ch, -1 if timeout is None else parse_timeout(timeout), True, BLOCKED_WAIT)
+    except Closed:
+        return True
+    except TimeoutError:
+        return False
+    raise RuntimeError("a value arrived on a channel that is only ever closed")
 
 
 # Chan's GC slots: Cython's own (object fields, and the type for heap types), then the
@@ -626,6 +652,37 @@ cdef class Chan:
         if self.timer_mode != TIMER_NONE:
             raise TypeError("close of a receive-only timer channel")
         return chan_close(self)
+
+    def stats(self):
+        """stats() -> dict: len, capacity, closed, waiting_senders, waiting_receivers,
+        peak_len (most values ever buffered at once), sent and received (counts since
+        creation).  One consistent snapshot, taken under the channel's lock.
+
+            >>> ch = Chan(4); ch.send_many("abc"); ch.recv()
+            3
+            'a'
+            >>> s = ch.stats(); (s["len"], s["peak_len"], s["sent"], s["received"])
+            (2, 3, 3, 1)
+        """
+        cdef Py_ssize_t senders, receivers, n, peak
+        cdef uint64_t sent, received
+        cdef int32_t closed
+        timer_poll(self)
+        fc_mutex_lock(&self.mutex)
+        senders = count_waiting(&self.sendq)
+        receivers = count_waiting(&self.recvq)
+        n, peak, sent, received, closed = self.count, self.peak, self.sent, self.received, self.closed_flag
+        fc_mutex_unlock(&self.mutex)
+        return {
+            "len": n,
+            "capacity": None if self.cap < 0 else self.cap,
+            "closed": closed != 0,
+            "waiting_senders": senders,
+            "waiting_receivers": receivers,
+            "peak_len": peak,
+            "sent": sent,
+            "received": received,
+        }
 
     @property
     def closed(self):

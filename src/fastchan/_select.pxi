@@ -175,7 +175,7 @@ cdef object select_impl(tuple cases, Py_ssize_t n, SelCase *cs, uint32_t *order,
             return (-1, None, False)
         if deadline < 0:
             deadline = deadline_after(timeout_ns)
-        result = select_wait(cs, n, order, nenabled, deadline, spin)
+        result = select_wait(cases, cs, n, order, nenabled, deadline, spin)
         if result is not None:
             return result
         spin = False    # woken by a timer that other waiters may share: sleep, don't spin
@@ -207,8 +207,8 @@ cdef object select_poll(SelCase *cs, Py_ssize_t n, uint32_t *order):
     return None
 
 
-cdef object select_wait(SelCase *cs, Py_ssize_t n, uint32_t *order, Py_ssize_t nenabled,
-                        int64_t deadline, bint spin):
+cdef object select_wait(tuple cases, SelCase *cs, Py_ssize_t n, uint32_t *order,
+                        Py_ssize_t nenabled, int64_t deadline, bint spin):
     """Passes 2 and 3 and the park between them.  Returns the result, or None when a
     timer case (whose due time was folded into the park) came due first."""
     cdef Node small_nodes[SMALL_SELECT]
@@ -279,7 +279,7 @@ cdef object select_wait(SelCase *cs, Py_ssize_t n, uint32_t *order, Py_ssize_t n
         unlock_all(chans, nchans)
 
         try:
-            r = park(&w, park_until, spin)
+            r = park(&w, park_until, spin, BLOCKED_SELECT, cases)
         finally:
             ensure_finished(&w)
             # pass 3: unlink what no waker dequeued (all of it, unless a case fired)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable
 
-from fastchan._core import Chan, Closed
+from fastchan._core import Chan, _wait_closed
 
 _MISSING: Any = object()
 
@@ -70,13 +70,7 @@ class WaitGroup:
 
     def wait(self, timeout: float | None = None) -> bool:
         """wait(timeout=None) -> bool: True once the counter is zero, False on timeout."""
-        try:
-            self._zero.recv(timeout)
-        except Closed:
-            return True
-        except TimeoutError:
-            return False
-        raise AssertionError("nothing is ever sent on a WaitGroup's channel")
+        return _wait_closed(self._zero, timeout)
 
     @property
     def count(self) -> int:

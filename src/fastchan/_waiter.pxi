@@ -23,20 +23,41 @@ cdef extern from *:
 cdef enum:
     W_WAITING = 0
     W_CANCELLED = -1        # > 0: the case with index state - 1 fired
+    W_DEADLOCK = -2         # the deadlock detector woke it: the call raises Deadlock
+
+cdef enum BlockedOp:        # what a registered (sleeping) waiter is doing
+    BLOCKED_SEND = 0
+    BLOCKED_RECV = 1
+    BLOCKED_SELECT = 2
+    BLOCKED_WAIT = 3        # WaitGroup.wait
+
+cdef tuple BLOCKED_OP_NAMES = ("send", "recv", "select", "wait")
 
 cdef enum:
     PARK_FIRED = 0          # a waker claimed the waiter; the result is in it
     PARK_TIMEOUT = 1        # the deadline passed; the owner cancelled the waiter
+    PARK_DEADLOCK = 2       # internal to park: the deadlock detector claimed the waiter
 
 # Main-thread parks wake this often to run signal handlers, so Ctrl-C is seen within
 # 100 ms on every platform (Windows ignores intr_flag).
 cdef PY_TIMEOUT_T SIGNAL_SLICE_US = 50000
 
 cdef struct Waiter:
-    int32_t state           # atomic: W_WAITING -> fired case + 1 | W_CANCELLED, once
+    int32_t state           # atomic: W_WAITING -> fired case + 1 | W_CANCELLED | W_DEADLOCK, once
     int32_t closed          # set by the winning waker: the fired case found its channel closed
     PyObject *value         # recv: strong reference handed over by the winning waker
     PyThread_type_lock parker   # held by the owner while it sleeps; the winner releases it
+    # Registry of sleeping operations (fastchan.debug): fields below are written by the
+    # owner before it links the waiter and read by others only under _registry_lock.
+    Waiter *reg_prev
+    Waiter *reg_next
+    bint registered
+    int32_t op              # BlockedOp
+    PyObject *what          # borrowed: the Chan or the select cases; the owner's frame
+                            # keeps it alive until it unlinks the waiter
+    unsigned long thread_ident
+    int64_t since           # ns: when it went to sleep
+    int64_t deadline        # ns: when it wakes by itself; -1 never
 
 cdef struct Node:
     Node *prev              # queue links: guarded by the channel lock
@@ -115,6 +136,9 @@ cdef int waiter_init(Waiter *w) except -1:
     w.state = W_WAITING
     w.closed = 0
     w.value = NULL
+    w.registered = False
+    w.reg_prev = w.reg_next = NULL
+    w.what = NULL
     w.parker = PyThread_allocate_lock()
     if w.parker == NULL:
         raise MemoryError("cannot allocate a parker")
@@ -138,13 +162,14 @@ cdef inline void node_init(Node *n, Waiter *w, PyObject *item, int32_t case_inde
 
 
 cdef bint cancel_or_collect(Waiter *w) noexcept:
-    """True if the owner cancelled `w`; False if a waker had already fired it, in which
-    case this also waits for that waker's (imminent) unpark."""
+    """True if the owner cancelled `w` (or the deadlock detector did); False if a waker
+    had already fired it.  Unless this call cancelled it, also waits for the (imminent)
+    unpark."""
     if fc_atomic_cas_int32(&w.state, W_WAITING, W_CANCELLED):
         return True
     with nogil:
         PyThread_acquire_lock(w.parker, 1)
-    return False
+    return fc_atomic_load_int32_acquire(&w.state) == W_DEADLOCK
 
 
 cdef bint ensure_finished(Waiter *w) noexcept:
@@ -153,7 +178,7 @@ cdef bint ensure_finished(Waiter *w) noexcept:
     caller still has nodes to unlink and no result."""
     if fc_atomic_load_int32_acquire(&w.state) == W_WAITING:
         cancel_or_collect(w)
-    return fc_atomic_load_int32_acquire(&w.state) == W_CANCELLED
+    return fc_atomic_load_int32_acquire(&w.state) < 0
 
 
 cdef int reraise_deferred(void *exc) noexcept with gil:
@@ -202,21 +227,169 @@ cdef bint spin_until_fired(Waiter *w, int64_t deadline) noexcept nogil:
             return False
 
 
-cdef int park(Waiter *w, int64_t deadline, bint spin) except -1:
+# ---- the registry of sleeping operations, and deadlock detection --------------------
+#
+# Every waiter that really goes to sleep (after any spin) is linked into one global list
+# under _registry_lock and unlinked before park returns, so fastchan.debug.blocked() can
+# list them (what, since when, which thread) and the detector can see when every live
+# thread sleeps with no deadline.  Only sleeping costs this, never a fast path.
+# The detector, when enabled, runs in a thread that goes to sleep with no deadline and
+# again every DEADLOCK_SLICE_US while it sleeps (threads that exit change the count).
+# Under the lock it claims every such waiter by CAS (W_WAITING -> W_DEADLOCK) only if
+# their number is still at least the number of live threads and the registry did not
+# change since it counted; the owners then raise Deadlock with the dump.
+
+cdef fc_mutex _registry_lock
+cdef Waiter *_registry_first = NULL
+cdef uint64_t _registry_gen = 0            # bumped by every link/unlink, under the lock
+cdef int32_t _detect_deadlocks = 0         # atomic flag
+cdef PY_TIMEOUT_T DEADLOCK_SLICE_US = 100000
+_deadlock_dump = ""                        # the dump the woken threads raise with
+
+
+class Deadlock(RuntimeError):
+    """Every live thread was blocked in fastchan with nothing that could wake one
+    (fastchan.debug.detect_deadlocks).  str() of it is the dump of the blocked calls."""
+
+
+Deadlock.__module__ = "fastchan"
+
+
+cdef void registry_link(Waiter *w) noexcept nogil:
+    global _registry_first, _registry_gen
+    fc_mutex_lock(&_registry_lock)
+    w.reg_prev = NULL
+    w.reg_next = _registry_first
+    if _registry_first != NULL:
+        _registry_first.reg_prev = w
+    _registry_first = w
+    w.registered = True
+    _registry_gen += 1
+    fc_mutex_unlock(&_registry_lock)
+
+
+cdef void registry_unlink(Waiter *w) noexcept nogil:
+    global _registry_first, _registry_gen
+    if not w.registered:
+        return
+    fc_mutex_lock(&_registry_lock)
+    if w.reg_prev != NULL:
+        w.reg_prev.reg_next = w.reg_next
+    else:
+        _registry_first = w.reg_next
+    if w.reg_next != NULL:
+        w.reg_next.reg_prev = w.reg_prev
+    w.registered = False
+    _registry_gen += 1
+    fc_mutex_unlock(&_registry_lock)
+
+
+cdef inline bint stuck(Waiter *w) noexcept nogil:
+    return w.deadline < 0 and fc_atomic_load_int32_acquire(&w.state) == W_WAITING
+
+
+cdef Py_ssize_t count_stuck_locked() noexcept nogil:
+    cdef Py_ssize_t n = 0
+    cdef Waiter *w = _registry_first
+    while w != NULL:
+        if stuck(w):
+            n += 1
+        w = w.reg_next
+    return n
+
+
+def _blocked_raw():
+    """[(thread_ident, op, what, since_ns, deadline_ns), ...] for every sleeping call:
+    the raw material of fastchan.debug.blocked()."""
+    cdef Py_ssize_t n, cap = 0, i
+    cdef Waiter *w
+    cdef PyObject **whats = NULL
+    cdef uint64_t *info = NULL      # 4 words per entry: ident, op, since, deadline
+    try:
+        while True:
+            fc_mutex_lock(&_registry_lock)
+            n = 0
+            w = _registry_first
+            while w != NULL:
+                if n < cap:         # the owner keeps `what` alive while linked
+                    fc_incref(w.what)
+                    whats[n] = w.what
+                    info[4 * n] = w.thread_ident
+                    info[4 * n + 1] = <uint64_t>w.op
+                    info[4 * n + 2] = <uint64_t>w.since
+                    info[4 * n + 3] = <uint64_t>w.deadline
+                n += 1
+                w = w.reg_next
+            fc_mutex_unlock(&_registry_lock)
+            if n <= cap:
+                break
+            for i in range(cap):
+                fc_decref(whats[i])
+            PyMem_RawFree(whats)
+            PyMem_RawFree(info)
+            cap = n + 8
+            whats = <PyObject **>PyMem_RawMalloc(cap * sizeof(PyObject *))
+            info = <uint64_t *>PyMem_RawMalloc(4 * cap * sizeof(uint64_t))
+            if whats == NULL or info == NULL:
+                cap = 0
+                raise MemoryError()
+        result = []
+        for i in range(n):
+            result.append((info[4 * i], BLOCKED_OP_NAMES[info[4 * i + 1]], fc_steal(whats[i]),
+                           <int64_t>info[4 * i + 2], <int64_t>info[4 * i + 3]))
+        return result
+    finally:
+        PyMem_RawFree(whats)
+        PyMem_RawFree(info)
+
+
+def _detect_deadlocks_flag(enabled=None):
+    """Read, or set when `enabled` is not None, the deadlock detector's switch."""
+    if enabled is not None:
+        fc_atomic_store_int32_release(&_detect_deadlocks, 1 if enabled else 0)
+    return fc_atomic_load_int32_acquire(&_detect_deadlocks) != 0
+
+
+cdef int check_deadlock() except -1:
+    """If every live thread sleeps in fastchan with no deadline, wake them all with
+    W_DEADLOCK (the caller is one of them)."""
+    global _deadlock_dump
+    cdef Py_ssize_t n, nthreads = _threading.active_count()
+    cdef uint64_t gen
+    cdef Waiter *w
+    fc_mutex_lock(&_registry_lock)
+    n = count_stuck_locked()
+    gen = _registry_gen
+    fc_mutex_unlock(&_registry_lock)
+    if n < nthreads:
+        return 0
+    from fastchan import debug        # the dump is Python; made before anyone is woken
+    dump = debug._format_blocked(debug.blocked())
+    fc_mutex_lock(&_registry_lock)
+    if gen == _registry_gen and count_stuck_locked() == n and n >= _threading.active_count():
+        _deadlock_dump = dump
+        w = _registry_first
+        while w != NULL:
+            if stuck(w) and fc_atomic_cas_int32(&w.state, W_WAITING, W_DEADLOCK):
+                unpark(w)   # its owner unlinks it only after taking this lock
+            w = w.reg_next
+    fc_mutex_unlock(&_registry_lock)
+    return 0
+
+
+cdef int park(Waiter *w, int64_t deadline, bint spin, int32_t op, object what) except -1:
     """Sleep, with the GIL released, until a waker fires `w` (PARK_FIRED) or the
     deadline -- ns on the monotonic clock, -1 for none -- passes and the owner cancels
-    `w` (PARK_TIMEOUT).  With `spin`, first spins briefly watching w.state.
+    `w` (PARK_TIMEOUT).  With `spin`, first spins briefly watching w.state.  While it
+    sleeps, `w` is in the registry as `op` on `what` (a Chan or the select cases).
 
     In the main thread it wakes every SIGNAL_SLICE_US (and on EINTR) to run signal
     handlers, staying registered meanwhile.  If a handler raises, `w` is cancelled and
     the exception propagates: the operation has not happened.  If a waker fired `w`
     first, the operation has happened: park returns PARK_FIRED and the handler's
-    exception is raised right after the call returns, as a pending call.
+    exception is raised right after the call returns, as a pending call.  If the
+    deadlock detector claimed `w`, Deadlock is raised (the operation has not happened).
     """
-    cdef bint is_main = PyThread_get_thread_ident() == _main_thread_ident
-    cdef PY_TIMEOUT_T us
-    cdef int64_t remaining
-    cdef PyLockStatus r
     cdef bint fired = False
     if spin and MAX_SPINNERS > 0:
         with nogil:
@@ -227,11 +400,36 @@ cdef int park(Waiter *w, int64_t deadline, bint spin) except -1:
                 PyThread_acquire_lock(w.parker, 1)
         if fired:
             return PARK_FIRED
+    w.op = op
+    w.what = <PyObject *>what
+    w.thread_ident = PyThread_get_thread_ident()
+    w.since = fc_monotonic_ns()
+    w.deadline = deadline
+    registry_link(w)
+    try:
+        r = park_sleep(w, deadline)
+    finally:
+        registry_unlink(w)
+    if r == PARK_DEADLOCK:
+        raise Deadlock(_deadlock_dump)
+    return r
+
+
+cdef int park_sleep(Waiter *w, int64_t deadline) except -1:
+    cdef bint is_main = w.thread_ident == _main_thread_ident
+    cdef PY_TIMEOUT_T us
+    cdef int64_t remaining
+    cdef PyLockStatus r
+    cdef bint detect = deadline < 0 and fc_atomic_load_int32_acquire(&_detect_deadlocks)
+    if detect:
+        check_deadlock()
     while True:
         if deadline >= 0:
             remaining = deadline - fc_monotonic_ns()
             if remaining <= 0:
-                return PARK_TIMEOUT if cancel_or_collect(w) else PARK_FIRED
+                if cancel_or_collect(w):
+                    return PARK_DEADLOCK if w.state == W_DEADLOCK else PARK_TIMEOUT
+                return PARK_FIRED
             us = (remaining + 999) // 1000
             if us > PY_TIMEOUT_MAX:
                 us = PY_TIMEOUT_MAX
@@ -239,10 +437,12 @@ cdef int park(Waiter *w, int64_t deadline, bint spin) except -1:
             us = -1
         if is_main and (us < 0 or us > SIGNAL_SLICE_US):
             us = SIGNAL_SLICE_US
+        if detect and (us < 0 or us > DEADLOCK_SLICE_US):
+            us = DEADLOCK_SLICE_US
         with nogil:
             r = PyThread_acquire_lock_timed(w.parker, us, 1)
         if r == PY_LOCK_ACQUIRED:
-            return PARK_FIRED
+            return PARK_DEADLOCK if fc_atomic_load_int32_acquire(&w.state) == W_DEADLOCK else PARK_FIRED
         if is_main:
             try:
                 PyErr_CheckSignals()
@@ -252,6 +452,10 @@ cdef int park(Waiter *w, int64_t deadline, bint spin) except -1:
                 defer_exception(e)
                 return PARK_FIRED
         # Other threads get EINTR for signals only the main thread handles: sleep on.
+        if deadline < 0:
+            detect = fc_atomic_load_int32_acquire(&_detect_deadlocks)
+            if detect:
+                check_deadlock()
 
 
 cdef int64_t parse_timeout(object timeout) except -2:
