@@ -41,3 +41,25 @@ def test_quick_run_writes_json_with_environment_and_rows(tmp_path):
         assert row["ratio"] == pytest.approx(row["fastchan_median_ns"] / row["peers"]["peer"]["median_ns"])
         assert row["verdict"] in ("met", "missed")
     assert "W11" in out.stdout and "ratio" in out.stdout
+
+
+@pytest.mark.timeout(120)
+def test_optional_thread_queue_peers_get_their_own_column(tmp_path):
+    # A stand-in "culsans" (a queue with a sync side) on the path: the W3 row gains a
+    # peer named after it, measured in the same run.
+    (tmp_path / "culsans.py").write_text(
+        "import queue\n"
+        "class Queue:\n"
+        "    def __init__(self, maxsize=0):\n"
+        "        self.sync_q = queue.Queue(maxsize)\n"
+    )
+    path = tmp_path / "out.json"
+    env = dict(__import__("os").environ)
+    env["PYTHONPATH"] = str(tmp_path) + (__import__("os").pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    out = subprocess.run([sys.executable, "-m", "fastchan.bench", "--quick", "--only", "W3", "--repeat", "1",
+                          "--json", str(path)], capture_output=True, text=True, timeout=110, env=env)
+    assert out.returncode == 0, out.stderr
+    row = json.loads(path.read_text())["workloads"][0]
+    peer = row["peers"]["culsans.Queue.sync_q"]
+    assert peer["median_ns"] > 0
+    assert "culsans" in out.stdout

@@ -764,8 +764,25 @@ def _w9_with(name, make_counter, add_name):
     return run
 
 
+def _w3_with(name, make_queue):
+    def run(n: int, timeout: float | None = None) -> float:
+        return _spsc_peer(f"W3 {name}", make_queue(), n, timeout or default_timeout(n))
+
+    run.__doc__ = f"{name}: 1 producer -> 1 consumer thread through its sync side, bounded 1024"
+    return run
+
+
 def _optional_peers():
     peers = {}
+    # Thread-and-asyncio queues, used from threads through their sync side (W3).
+    for module in ("janus", "culsans"):
+        try:
+            mod = __import__(module)
+            mod.Queue(maxsize=1024).sync_q.put_nowait(None)     # usable here?
+            peers.setdefault("W3", {})[f"{module}.Queue.sync_q"] = _w3_with(
+                module, lambda mod=mod: mod.Queue(maxsize=1024).sync_q)
+        except Exception:
+            pass
     try:
         import cereggii
 
