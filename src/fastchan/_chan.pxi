@@ -144,7 +144,8 @@ cdef Py_ssize_t count_waiting(WaitQueue *q) noexcept nogil:
     cdef Py_ssize_t n = 0
     cdef Node *node = q.first
     while node != NULL:
-        if fc_atomic_load_int32_acquire(&node.waiter.state) == W_WAITING:
+        if (node.waiter.fork_gen == fc_fork_generation
+                and fc_atomic_load_int32_acquire(&node.waiter.state) == W_WAITING):
             n += 1
         node = node.next
     return n

@@ -99,6 +99,8 @@ cdef extern from "fc_lock.h" nogil:
     void fc_mutex_lock(fc_mutex *m)
     void fc_mutex_unlock(fc_mutex *m)
     int64_t fc_monotonic_ns()
+    int32_t fc_fork_generation
+    void fc_after_fork_in_child()
 
 
 class Closed(Exception):

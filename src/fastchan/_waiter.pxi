@@ -47,6 +47,8 @@ cdef struct Waiter:
     int32_t closed          # set by the winning waker: the fired case found its channel closed
     PyObject *value         # recv: strong reference handed over by the winning waker
     PyThread_type_lock parker   # held by the owner while it sleeps; the winner releases it
+    int32_t fork_gen        # fc_fork_generation when made: older ones are a forked-away
+                            # parent thread's, which no waker may pick (wq_claim)
     # Registry of sleeping operations (fastchan.debug): fields below are written by the
     # owner before it links the waiter and read by others only under _registry_lock.
     Waiter *reg_prev
@@ -77,10 +79,17 @@ cdef unsigned long _main_thread_ident = _threading.main_thread().ident
 
 
 def _after_fork_in_child():
-    # The forking thread is the child's only, hence main, thread.  Written while the
-    # child has a single thread, before any fastchan call can run in another.
-    global _main_thread_ident
+    # Runs in the child while it has a single thread, before any fastchan call can run
+    # in another.  The other threads of the parent are gone: locks they held are reset
+    # on first use (fc_lock.h), the waiters they had queued on channels belong to an
+    # older fork generation and are skipped by wakers (wq_claim), and they are dropped
+    # from the registry; the forking thread is the child's main thread.
+    global _main_thread_ident, _registry_first, _registry_gen, _spinners
+    fc_after_fork_in_child()
     _main_thread_ident = PyThread_get_thread_ident()
+    _registry_first = NULL
+    _registry_gen += 1
+    _spinners = 0
 
 
 _os.register_at_fork(after_in_child=_after_fork_in_child)
@@ -116,12 +125,14 @@ cdef inline Node *wq_claim(WaitQueue *q) noexcept nogil:
     """Unlink and return the first node whose waiter this call wins, or NULL.
 
     Nodes whose waiter is already finished (a select that fired elsewhere, a timed-out
-    operation not yet unlinked) are unlinked on the way.  Channel lock held.
+    operation not yet unlinked, a parent thread's after fork) are unlinked on the way.
+    Channel lock held.
     """
     cdef Node *n = q.first
     while n != NULL:
         wq_remove(q, n)
-        if fc_atomic_cas_int32(&n.waiter.state, W_WAITING, n.case_index + 1):
+        if (n.waiter.fork_gen == fc_fork_generation
+                and fc_atomic_cas_int32(&n.waiter.state, W_WAITING, n.case_index + 1)):
             return n
         n = q.first
     return NULL
@@ -139,6 +150,7 @@ cdef int waiter_init(Waiter *w) except -1:
     w.registered = False
     w.reg_prev = w.reg_next = NULL
     w.what = NULL
+    w.fork_gen = fc_fork_generation
     w.parker = PyThread_allocate_lock()
     if w.parker == NULL:
         raise MemoryError("cannot allocate a parker")
