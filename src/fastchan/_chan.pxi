@@ -340,7 +340,7 @@ cdef object chan_recv_wait(Chan ch, int64_t deadline, bint spin, int32_t op):
     try:
         while True:             # more than once only when a timer came due: poll it
             timer_poll(ch)
-            w.state = W_WAITING
+            fc_atomic_store_int32_relaxed(&w.state, W_WAITING)  # all nodes unlinked: ours again
             node_init(&node, &w, NULL, 0)
             fc_mutex_lock(&ch.mutex)
             r = try_recv_locked(ch, &out, &wake)

@@ -292,7 +292,7 @@ cdef object select_wait(tuple cases, SelCase *cs, Py_ssize_t n, uint32_t *order,
                 fc_mutex_unlock(&ch.mutex)
         if r == PARK_TIMEOUT:
             return (-1, None, False) if park_until == deadline else None
-        i = w.state - 1
+        i = fc_atomic_load_int32_acquire(&w.state) - 1
         if w.closed:
             return case_result(&cs[i], i, OP_CLOSED, NULL)
         return case_result(&cs[i], i, OP_OK, w.value)

@@ -440,7 +440,7 @@ cdef int park_sleep(Waiter *w, int64_t deadline) except -1:
             remaining = deadline - fc_monotonic_ns()
             if remaining <= 0:
                 if cancel_or_collect(w):
-                    return PARK_DEADLOCK if w.state == W_DEADLOCK else PARK_TIMEOUT
+                    return PARK_DEADLOCK if fc_atomic_load_int32_acquire(&w.state) == W_DEADLOCK else PARK_TIMEOUT
                 return PARK_FIRED
             us = (remaining + 999) // 1000
             if us > PY_TIMEOUT_MAX:
