@@ -2,6 +2,9 @@
 that is releasing them, and finalizers running while a channel is collected."""
 
 import gc
+import subprocess
+import sys
+import textwrap
 import weakref
 
 import pytest
@@ -94,3 +97,43 @@ def test_del_that_sends_on_the_channel_it_came_from():
     ch.send(Sender())
     ch.recv()                               # drops the Sender: __del__ runs outside any lock
     assert ch.try_recv() == "late"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS address-space limit (Linux)")
+@pytest.mark.timeout(120)
+def test_memory_error_while_an_unbounded_channel_grows_leaves_it_consistent():
+    # In a child with a capped address space, an unbounded channel grows until its ring
+    # cannot double: send_many raises MemoryError with .sent, and every value sent is
+    # still there, in order; the channel keeps working.
+    code = textwrap.dedent(
+        """
+        import itertools, resource, fastchan as fc
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        with open("/proc/self/statm") as f:
+            vsize = int(f.read().split()[0]) * resource.getpagesize()
+        resource.setrlimit(resource.RLIMIT_AS, (vsize + 96 * 2**20, hard))
+        ch = fc.Chan(None)
+        marker = object()
+        try:
+            ch.send_many(itertools.repeat(marker))
+        except MemoryError as e:
+            sent = e.sent
+        else:
+            raise AssertionError("no MemoryError")
+        assert sent > 1000 and len(ch) == sent, (sent, len(ch))
+        assert ch.stats()["sent"] == sent
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+        ch.send("last")
+        n = 0
+        while True:
+            batch = ch.recv_many(65536, timeout=0)
+            if batch[-1] == "last":
+                n += len(batch) - 1
+                break
+            n += len(batch)
+        assert n == sent and len(ch) == 0
+        print("OK", sent)
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=100)
+    assert out.returncode == 0 and out.stdout.startswith("OK"), out.stderr[-2000:]
