@@ -244,8 +244,10 @@ cdef int timer_fire(Chan ch, int64_t now) except -1:
     cdef int64_t due = fc_atomic_load_int64_relaxed(&ch.timer_next)
     if due < 0 or now < due:        # racy hint; decided again under the lock
         return 0
-    # The value is made before locking: no allocation under a channel lock.
-    value = now / 1e9 if ch.timer_mode != TIMER_CLOSE else None
+    # The value is the time the timer came due, not when someone looked, so ticks are
+    # exactly one interval apart (or a multiple: dropped ticks).  Made before locking: no
+    # allocation under a channel lock.
+    value = due / 1e9 if ch.timer_mode != TIMER_CLOSE else None
     fc_mutex_lock(&ch.mutex)
     due = ch.timer_next
     if due >= 0 and now >= due:

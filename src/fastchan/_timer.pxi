@@ -37,8 +37,8 @@ cdef Chan make_timer(type kind, int32_t mode, int64_t first_due, int64_t period)
 def after(seconds):
     """after(seconds) -> Chan
 
-    A receive-only channel that delivers one value, time.monotonic() at firing, once
-    `seconds` have passed (Go's time.After).  No thread: whoever receives or selects on
+    A receive-only channel that delivers one value, the time.monotonic() at which it
+    fired (came due), once `seconds` have passed (Go's time.After).  No thread: whoever receives or selects on
     it wakes when it is due.  after(inf) never fires.
 
         >>> idx, fired_at, ok = select(after(0.01))
