@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
 
 from fastchan._core import Chan, _close_deadline_chan, _deadline_chan, _monotonic, select
+from fastchan._core import _parse_timeout
 
 
 class Cancelled(Exception):
@@ -32,17 +32,6 @@ Cancelled.__module__ = DeadlineExceeded.__module__ = "fastchan"
 
 # Prune a parent's set of children (drop the finished ones) whenever it has doubled.
 _PRUNE_MIN = 64
-
-
-def parse_timeout(timeout: Any) -> float | None:
-    """Seconds, or None for no limit (None or inf); the usual TypeError/ValueError."""
-    if timeout is None:
-        return None
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-        raise TypeError(f"timeout must be a number or None, got {type(timeout).__name__}")
-    if timeout != timeout or timeout < 0:
-        raise ValueError(f"timeout must be >= 0 or None, got {timeout!r}")
-    return None if timeout == float("inf") else float(timeout)
 
 
 class Context:
@@ -70,7 +59,7 @@ class Context:
     def __init__(self, timeout: float | None = None, parent: Context | None = None) -> None:
         if parent is not None and not isinstance(parent, Context):
             raise TypeError(f"parent must be a Context or None, got {type(parent).__name__}")
-        t = parse_timeout(timeout)
+        t = _parse_timeout(timeout)
         deadline = None if t is None else _monotonic() + t
         if parent is not None and parent._deadline is not None:
             if deadline is None or parent._deadline < deadline:

@@ -27,7 +27,8 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from fastchan._context import Cancelled, Context, cancelled_error, parse_timeout
+from fastchan._context import Cancelled, Context, cancelled_error
+from fastchan._core import _parse_timeout
 from fastchan._core import AtomicInt, Chan, Closed, Send, select
 
 _live_pools: weakref.WeakSet[WorkerPool] = weakref.WeakSet()
@@ -56,7 +57,7 @@ def _check_callable(fn: Any) -> None:
 
 
 def _deadline(timeout: Any) -> float | None:
-    t = parse_timeout(timeout)
+    t = _parse_timeout(timeout)
     return None if t is None else time.monotonic() + t
 
 
@@ -159,43 +160,34 @@ class WorkerPool(concurrent.futures.Executor):
                 if done is not None and done.closed:
                     self._drop(sink)
                     continue
-                if type(sink) is Chan:
-                    if sink.closed:     # the map was abandoned
-                        continue
-                    busy.add()
+                is_map = type(sink) is Chan
+                if is_map and sink.closed:      # the map was abandoned
+                    continue
+                if not is_map and sink is not None and not sink.set_running_or_notify_cancel():
+                    continue                    # its Future was cancelled
+                busy.add()
+                try:
+                    result = fn(*args) if is_map else fn(*args, **kwargs)
+                    ok = True
+                    completed.add()
+                except BaseException as e:  # noqa: BLE001 - delivered to the sink below
+                    result, ok = e, False
+                    failed.add()
+                busy.sub()
+                if is_map:
                     try:
-                        outcome = (kwargs, True, fn(*args))
-                        completed.add()
-                    except BaseException as e:  # noqa: BLE001 - goes to the map's reader
-                        outcome = (kwargs, False, e)
-                        failed.add()
-                    busy.sub()
-                    try:
-                        sink.send(outcome)
+                        sink.send((kwargs, ok, result))     # kwargs holds the map index
                     except Closed:
                         pass
                 elif sink is None:
-                    busy.add()
-                    try:
-                        fn(*args, **kwargs)
-                        completed.add()
-                    except BaseException as e:  # noqa: BLE001 - kept in errors
-                        self.errors.append(e)
-                        failed.add()
-                    busy.sub()
-                elif sink.set_running_or_notify_cancel():
-                    busy.add()
-                    try:
-                        result = fn(*args, **kwargs)
-                    except BaseException as e:  # noqa: BLE001 - goes to the Future
-                        failed.add()
-                        sink.set_exception(e)
-                    else:
-                        completed.add()
-                        sink.set_result(result)
-                    busy.sub()
+                    if not ok:
+                        self.errors.append(result)
+                elif ok:
+                    sink.set_result(result)
+                else:
+                    sink.set_exception(result)
             finally:
-                del fn, args, kwargs, sink
+                fn = args = kwargs = sink = result = None   # an idle worker holds nothing
                 self._finish_one()
 
     def _watch(self) -> None:

@@ -493,6 +493,13 @@ cdef int64_t parse_timeout(object timeout) except -2:
     return <int64_t>(t * 1e9)
 
 
+def _parse_timeout(timeout):
+    """Seconds as a float, or None for no limit: the timeout rules of every fastchan
+    call, for the Python modules (Context, WorkerPool)."""
+    cdef int64_t ns = parse_timeout(timeout)
+    return None if ns < 0 else ns / 1e9
+
+
 cdef inline int64_t deadline_after(int64_t timeout_ns) noexcept nogil:
     cdef int64_t now
     if timeout_ns < 0:
