@@ -14,7 +14,6 @@ the parent telling them.
 from __future__ import annotations
 
 import threading
-import time
 
 from fastchan._core import Chan, _close_deadline_chan, _deadline_chan, _monotonic, select
 from fastchan._core import _parse_timeout
