@@ -137,7 +137,7 @@ class Context:
 
     @property
     def deadline(self) -> float | None:
-        """The deadline in monotonic seconds (time.monotonic() on Linux), or None."""
+        """The deadline on the time.monotonic() clock, in seconds, or None."""
         return self._deadline
 
     def wait(self, timeout: float | None = None) -> bool:

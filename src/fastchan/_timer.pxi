@@ -105,9 +105,9 @@ def tick(interval):
 
 
 def _monotonic():
-    """The clock timers and deadlines use, in seconds (CLOCK_MONOTONIC; on Windows the
-    performance counter): Context computes its deadlines with it so that they agree
-    with the channel that enforces them whatever time.monotonic() is built on."""
+    """The clock timers and deadlines use, in seconds: time.monotonic()'s clock (see
+    fc_monotonic_ns), read without the GIL.  Context computes its deadlines with it so
+    that they agree to the nanosecond with the channel that enforces them."""
     return fc_monotonic_ns() / 1e9
 
 
