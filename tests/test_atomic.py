@@ -189,6 +189,18 @@ def test_int_argument_overflow_value_unchanged(bad):
         assert a.load() == 5
 
 
+def test_arguments_by_keyword_as_documented():
+    a = fc.AtomicInt(1)
+    assert a.add(delta=2) == 3
+    assert a.sub(delta=1) == 2
+    assert a.compare_and_swap(expected=2, new=7) is True and a.load() == 7
+    b = fc.AtomicBool()
+    assert b.compare_and_swap(expected=False, new=True) is True and b.load() is True
+    r = fc.AtomicRef()
+    obj = object()
+    assert r.compare_and_swap(expected=None, new=obj) is True and r.load() is obj
+
+
 def test_int_add_overflow_value_unchanged():
     a = fc.AtomicInt(INT64_MAX)
     with pytest.raises(OverflowError):

@@ -8,7 +8,7 @@ import pytest
 import fastchan as fc
 from _helpers import assert_blocks
 
-INF_LIKE = [math.inf, 1e10, 1e300]
+INF_LIKE = [math.inf, 1e10, 1e300, 10**400]    # the last is beyond any float
 
 
 # ------------------------------------------------------------------------ capacity
@@ -68,6 +68,15 @@ def test_timeout_value_error(op, bad):
     assert len(ch) == 1 and ch.recv() == "keep"  # nothing happened
 
 
+@pytest.mark.parametrize("op", list(OPS), ids=list(OPS))
+def test_timeout_huge_negative_int_value_error(op):
+    # Beyond any float: still a negative number (ValueError), not an OverflowError.
+    ch = _ready_chan()
+    with pytest.raises(ValueError, match="timeout"):
+        OPS[op](ch, -10**400)
+    assert len(ch) == 1 and ch.recv() == "keep"
+
+
 @pytest.mark.parametrize("bad", ["1", b"1", [1], object(), 1j])
 @pytest.mark.parametrize("op", list(OPS), ids=list(OPS))
 def test_timeout_type_error(op, bad):
@@ -99,7 +108,7 @@ def test_timeout_accepts_int_and_float(t):
     assert ch.recv_many(5, timeout=t) == [1, 2]
 
 
-@pytest.mark.parametrize("t", INF_LIKE, ids=["inf", "1e10", "1e300"])
+@pytest.mark.parametrize("t", INF_LIKE, ids=["inf", "1e10", "1e300", "10**400"])
 def test_timeout_infinite_recv_waits(t):
     ch = fc.Chan(0)
     r = assert_blocks(ch.recv, timeout=t, for_=0.2)
@@ -107,7 +116,7 @@ def test_timeout_infinite_recv_waits(t):
     assert r.join() == "delivered"
 
 
-@pytest.mark.parametrize("t", INF_LIKE, ids=["inf", "1e10", "1e300"])
+@pytest.mark.parametrize("t", INF_LIKE, ids=["inf", "1e10", "1e300", "10**400"])
 def test_timeout_infinite_send_waits(t):
     ch = fc.Chan(0)
     s = assert_blocks(ch.send, "v", timeout=t, for_=0.2)
@@ -115,7 +124,7 @@ def test_timeout_infinite_send_waits(t):
     assert s.join() is None
 
 
-@pytest.mark.parametrize("t", INF_LIKE, ids=["inf", "1e10", "1e300"])
+@pytest.mark.parametrize("t", INF_LIKE, ids=["inf", "1e10", "1e300", "10**400"])
 def test_timeout_infinite_select_waits(t):
     ch = fc.Chan(0)
     r = assert_blocks(fc.select, ch, timeout=t, for_=0.2)
@@ -123,7 +132,7 @@ def test_timeout_infinite_select_waits(t):
     assert r.join() == (0, "v", True)
 
 
-@pytest.mark.parametrize("t", INF_LIKE, ids=["inf", "1e10", "1e300"])
+@pytest.mark.parametrize("t", INF_LIKE, ids=["inf", "1e10", "1e300", "10**400"])
 def test_timeout_infinite_batch_waits(t):
     ch = fc.Chan(1)
     r = assert_blocks(ch.recv_many, 3, timeout=t, for_=0.2)

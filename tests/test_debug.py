@@ -299,6 +299,34 @@ def test_not_for_idle_pool_workers_while_main_thread_lives(detector):
         assert list(pool.map(abs, [-1, -2])) == [1, 2]
 
 
+def test_idle_pool_workers_survive_a_real_deadlock(detector):
+    # Every thread is asleep: the main thread on a channel nobody will send on, the
+    # workers on their empty job queue.  The main thread gets Deadlock; the workers are
+    # not killed by it and the pool keeps working.
+    with fc.WorkerPool(workers=2, name="survivor") as pool:
+        with pytest.raises(fc.Deadlock):
+            fc.Chan().recv()
+        time.sleep(0.2)
+        assert all(t.is_alive() for t in pool._threads)
+        assert pool.submit(lambda: 42).result(timeout=10) == 42
+
+
+def test_pool_context_watcher_survives_a_real_deadlock(detector):
+    ctx = fc.Context()
+    with fc.WorkerPool(workers=1, context=ctx) as pool:
+        with pytest.raises(fc.Deadlock):
+            fc.Chan().recv()
+        time.sleep(0.2)
+        assert pool._watcher.is_alive()
+        gate = threading.Event()
+        pool.submit(gate.wait, 10)      # keeps the only worker busy
+        queued = pool.submit(lambda: "never")
+        ctx.cancel()                    # the watcher drops the queued job at once
+        with pytest.raises(fc.Cancelled):
+            queued.result(timeout=10)
+        gate.set()
+
+
 def test_not_for_producer_consumer_that_finishes(detector):
     ch = fc.Chan()
 

@@ -182,6 +182,28 @@ def test_tick_interval_must_be_positive():
         fc.tick(0)
 
 
+def test_tick_interval_below_a_nanosecond_is_positive():
+    with fc.tick(1e-12) as t:
+        assert t.interval > 0
+        assert t.recv(timeout=10) <= time.monotonic()
+
+
+def test_arguments_by_keyword():
+    assert fc.after(seconds=0).recv(timeout=10) <= time.monotonic()
+    with fc.tick(interval=0.001) as t:
+        assert t.recv(timeout=10) <= time.monotonic()
+
+
+@pytest.mark.parametrize("fn", ["after", "tick"])
+def test_huge_int_means_never_and_huge_negative_is_rejected(fn):
+    t = getattr(fc, fn)(10**400)
+    assert t.try_recv(None) is None
+    if isinstance(t, fc.Ticker):
+        t.stop()
+    with pytest.raises(ValueError):
+        getattr(fc, fn)(-10**400)
+
+
 def test_recv_on_timer_is_interruptible_by_timeout_many_times():
     # A blocked receive re-parks when the timer, not its deadline, ends the park.
     with fc.tick(0.01) as t:

@@ -204,6 +204,14 @@ def test_go_returns_started_thread_and_counts():
     assert wg.count == 0
 
 
+def test_go_rejects_non_callable_without_counting():
+    wg = fc.WaitGroup()
+    with pytest.raises(TypeError, match="fn"):
+        wg.go(42)
+    assert wg.count == 0
+    assert wg.wait(timeout=0) is True
+
+
 def test_go_passes_args_and_kwargs_positional_only_fn():
     wg = fc.WaitGroup()
     got = []

@@ -75,12 +75,12 @@ cdef class AtomicInt:
         """store(value, /) -> None: set the value."""
         fc_atomic_store_int64(&self.value, as_int64(value, "value"))
 
-    def add(self, delta=1, /):
-        """add(delta=1, /) -> int: add `delta` and return the NEW value."""
+    def add(self, delta=1):
+        """add(delta=1) -> int: add `delta` and return the NEW value."""
         return self._add(as_int64(delta, "delta"), 1)
 
-    def sub(self, delta=1, /):
-        """sub(delta=1, /) -> int: subtract `delta` and return the NEW value."""
+    def sub(self, delta=1):
+        """sub(delta=1) -> int: subtract `delta` and return the NEW value."""
         return self._add(as_int64(delta, "delta"), -1)
 
     cdef int64_t _add(self, int64_t delta, int sign) except? -1:
@@ -97,8 +97,8 @@ cdef class AtomicInt:
         """swap(value, /) -> int: set the value and return the OLD one."""
         return fc_atomic_exchange_int64(&self.value, as_int64(value, "value"))
 
-    def compare_and_swap(self, expected, new, /):
-        """compare_and_swap(expected, new, /) -> bool: set `new` if the value is `expected`."""
+    def compare_and_swap(self, expected, new):
+        """compare_and_swap(expected, new) -> bool: set `new` if the value is `expected`."""
         cdef int64_t e = as_int64(expected, "expected")
         return fc_atomic_cas_int64(&self.value, e, as_int64(new, "new")) != 0
 
@@ -143,8 +143,8 @@ cdef class AtomicBool:
         """swap(value, /) -> bool: set the value and return the OLD one."""
         return fc_atomic_exchange_int32(&self.value, 1 if value else 0) != 0
 
-    def compare_and_swap(self, expected, new, /):
-        """compare_and_swap(expected, new, /) -> bool: set `new` if the value is `expected`."""
+    def compare_and_swap(self, expected, new):
+        """compare_and_swap(expected, new) -> bool: set `new` if the value is `expected`."""
         return fc_atomic_cas_int32(&self.value, 1 if expected else 0, 1 if new else 0) != 0
 
     def __bool__(self):
@@ -210,8 +210,8 @@ cdef class AtomicRef:
         fc_mutex_unlock(&self.mutex)
         return old                  # the caller owns it
 
-    def compare_and_swap(self, expected, new, /):
-        """compare_and_swap(expected, new, /) -> bool: replace with `new` if the current
+    def compare_and_swap(self, expected, new):
+        """compare_and_swap(expected, new) -> bool: replace with `new` if the current
         object `is` `expected`."""
         cdef PyObject *old = NULL
         fc_incref(<PyObject *>new)

@@ -4,8 +4,9 @@
 # exception recorded), and read with an acquire load, so a caller that sees it set also
 # sees everything the first run wrote.  That acquire load is the whole fast path.
 # The first run is serialised by a threading.Lock: waiting on it releases the GIL and is
-# interruptible, and fn may run for as long as it likes.  `owner` (the ident of the
-# thread inside fn) turns a recursive call into RuntimeError instead of a self-deadlock.
+# interruptible (acquire_interruptibly), and fn may run for as long as it likes.
+# `owner` (the ident of the thread inside fn) turns a recursive call into RuntimeError
+# instead of a self-deadlock.
 
 cdef enum:
     ONCE_PENDING = 0
@@ -27,7 +28,8 @@ cdef extern from *:
 
     static PyObject *fc_once_do(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
                                 PyObject *kwnames) {
-        if (fc_atomic_load_int32_acquire((int32_t *)((char *)self + fc_once_state_offset)) != 0)
+        if (nargs > 0
+                && fc_atomic_load_int32_acquire((int32_t *)((char *)self + fc_once_state_offset)) != 0)
             Py_RETURN_NONE;
         return fc_once_first(self, (PyObject **)args, nargs, kwnames);
     }
@@ -57,6 +59,13 @@ cdef extern from *:
     object PyObject_Vectorcall(PyObject *fn, PyObject **args, size_t nargsf, PyObject *kwnames)
 
 
+cdef acquire_interruptibly(lock):
+    # Waiting for another thread's first run: in slices, so that a signal handler (Ctrl-C)
+    # runs within ~50 ms even when the signal was delivered to some other thread.
+    while not lock.acquire(True, 0.05):
+        PyErr_CheckSignals()        # a C loop: the handlers run only if we ask
+
+
 cdef class Once:
     """Once() -- run a function exactly once, however many threads ask (Go's sync.Once).
 
@@ -84,7 +93,8 @@ cdef class Once:
     cdef _run(self, call):
         if fc_atomic_load_int64(&self.owner) == thread_ident():
             raise RuntimeError("Once.do called from inside its own function (Go would deadlock)")
-        with self.lock:
+        acquire_interruptibly(self.lock)
+        try:
             if fc_atomic_load_int32_acquire(&self.state) != ONCE_PENDING:
                 return
             fc_atomic_store_int64(&self.owner, thread_ident())
@@ -93,6 +103,8 @@ cdef class Once:
             finally:
                 fc_atomic_store_int64(&self.owner, 0)
                 fc_atomic_store_int32_release(&self.state, ONCE_VALUE)
+        finally:
+            self.lock.release()
 
     @property
     def done(self):
@@ -132,7 +144,8 @@ cdef class OnceValue:
     cdef _first(self):
         if fc_atomic_load_int64(&self.owner) == thread_ident():
             raise RuntimeError(f"{self.fn!r} called itself through @once (Go would deadlock)")
-        with self.lock:
+        acquire_interruptibly(self.lock)
+        try:
             if fc_atomic_load_int32_acquire(&self.state) == ONCE_PENDING:
                 fc_atomic_store_int64(&self.owner, thread_ident())
                 try:
@@ -147,6 +160,8 @@ cdef class OnceValue:
                     fc_atomic_store_int64(&self.owner, 0)
                 if self.state != ONCE_PENDING:
                     self.fn = None      # release what the function closed over
+        finally:
+            self.lock.release()
         return self()
 
     def __repr__(self):
@@ -158,6 +173,11 @@ cdef PyObject *once_first(PyObject *self, PyObject **args, Py_ssize_t nargs,
     # The slow path of fc_once_do: fn is args[0]; the rest is passed on untouched.
     if nargs < 1:
         raise TypeError("Once.do() missing required argument 'fn'")
+    if fc_atomic_load_int32_acquire(&(<Once>self).state) != ONCE_PENDING:
+        fc_incref(<PyObject *>None)     # done already (fc_once_do checks only when fn is there)
+        return <PyObject *>None
+    if not callable(<object>args[0]):   # checked before the Once is spent on it
+        raise TypeError(f"Once.do() argument 'fn' must be callable, got {type(<object>args[0]).__name__}")
     (<Once>self)._run(lambda: PyObject_Vectorcall(args[0], args + 1, nargs - 1, kwnames))
     fc_incref(<PyObject *>None)
     return <PyObject *>None
@@ -173,6 +193,7 @@ fc_once_first = once_first
 fc_install_method(Once, &fc_once_do_def)
 
 
+@cython.always_allow_keywords(True)
 def once(fn):
     """@once -- call a function of no arguments once; every call returns its value (Go's
     sync.OnceValue).

@@ -10,7 +10,8 @@ WorkerPool: `workers` named threads receive jobs from one channel of capacity
 Invariants: `_pending` counts accepted jobs not yet finished or dropped, and `_idle` is
 notified whenever it drops to zero (join waits on that); a worker catches every
 exception of a task (BaseException included), so no task kills its worker; workers
-exit only when the job channel is closed and drained.
+exit only when the job channel is closed and drained (a Deadlock from
+fastchan.debug.detect_deadlocks() reaching an idle worker is not theirs to die of).
 
 Group: one thread per go(), `limit` enforced by a channel of tokens.
 """
@@ -29,7 +30,7 @@ from typing import Any
 
 from fastchan._context import Cancelled, Context, cancelled_error
 from fastchan._core import _parse_timeout
-from fastchan._core import AtomicInt, Chan, Closed, Send, select
+from fastchan._core import AtomicInt, Chan, Closed, Deadlock, Send, select
 
 _live_pools: weakref.WeakSet[WorkerPool] = weakref.WeakSet()
 _pool_ids = itertools.count()
@@ -153,6 +154,15 @@ class WorkerPool(concurrent.futures.Executor):
     # -- workers -----------------------------------------------------------------------
 
     def _work(self) -> None:
+        while True:
+            try:
+                return self._work_until_closed()
+            except Deadlock:
+                # detect_deadlocks() found every thread asleep: the caller that is really
+                # stuck raises it too.  An idle worker is not the problem; it waits on.
+                continue
+
+    def _work_until_closed(self) -> None:
         done = self._done
         busy, completed, failed = self._busy, self._completed, self._failed
         for fn, args, kwargs, sink in self._jobs:
@@ -191,8 +201,13 @@ class WorkerPool(concurrent.futures.Executor):
                 self._finish_one()
 
     def _watch(self) -> None:
-        if select(self._done, self._stop, ordered=True)[0] != 0:
-            return
+        while True:
+            try:
+                if select(self._done, self._stop, ordered=True)[0] != 0:
+                    return
+                break
+            except Deadlock:    # as in _work: not this thread's problem
+                continue
         while True:
             try:
                 _fn, _args, _kwargs, sink = self._jobs.try_recv()

@@ -83,6 +83,8 @@ class WaitGroup:
         add(1), run fn(*args, **kwargs) in a new thread, done() when it returns or
         raises; its exception goes to threading.excepthook.
         """
+        if not callable(fn):
+            raise TypeError(f"fn must be callable, got {type(fn).__name__}")
         self.add(1)
 
         def run() -> None:

@@ -21,8 +21,11 @@ cdef int64_t parse_interval(object seconds, str name, bint allow_zero) except -2
         raise TypeError(f"{name} must be a number, got {type(seconds).__name__}") from None
     except ValueError:
         raise ValueError(f"{name} must be >= 0, got {seconds!r}") from None
-    if not allow_zero and (ns == 0 or seconds <= 0):
-        raise ValueError(f"{name} must be > 0, got {seconds!r}")
+    if not allow_zero:
+        if seconds <= 0:
+            raise ValueError(f"{name} must be > 0, got {seconds!r}")
+        if ns == 0:         # positive but under a nanosecond: the clock's finest step
+            ns = 1
     return ns
 
 
@@ -34,6 +37,7 @@ cdef Chan make_timer(type kind, int32_t mode, int64_t first_due, int64_t period)
     return ch
 
 
+@cython.always_allow_keywords(True)
 def after(seconds):
     """after(seconds) -> Chan
 
@@ -87,6 +91,7 @@ cdef class Ticker(Chan):
         return f"<fastchan.Ticker interval={self.timer_period / 1e9!r} len={len(self)} {state}>"
 
 
+@cython.always_allow_keywords(True)
 def tick(interval):
     """tick(interval) -> Ticker
 
