@@ -687,13 +687,36 @@ def test_group_context_cancelled_on_first_error():
     assert g.context.err is boom
 
 
+def test_group_given_context_cancelled_on_first_error_not_on_success():
+    # API.md: "context is cancelled on the first exception" -- the one given, too.
+    ok_ctx = fc.Context()
+    with fc.Group(context=ok_ctx) as g:
+        g.go(abs, -1)
+    assert not ok_ctx.cancelled             # a group that succeeded leaves it alone
+    assert g.context.cancelled              # its own context: the work is over (Go)
+
+    given = fc.Context()
+    g = fc.Group(context=given)
+    stopped = []
+    g.go(lambda: stopped.append(given.wait(JOIN_TIMEOUT)))
+    g.go(fail, "first")
+    with pytest.raises(ExceptionGroup) as info:
+        g.wait()
+    assert stopped == [True]
+    assert given.cancelled and given.err is info.value.exceptions[0]
+
+
+def test_group_with_body_exception_cancels_given_context():
+    given = fc.Context()
+    with pytest.raises(ExceptionGroup):
+        with fc.Group(context=given) as g:
+            g.go(given.wait, JOIN_TIMEOUT)
+            raise ValueError("body")
+    assert given.cancelled and isinstance(given.err, ValueError)
+
+
 def test_group_context_is_child_of_given_context():
     parent = fc.Context()
-    g = fc.Group(context=parent)
-    g.go(fail, "child only")
-    with pytest.raises(ExceptionGroup):
-        g.wait()
-    assert g.context.cancelled and not parent.cancelled  # never upwards
     g2 = fc.Group(context=parent)
     woke = []
     g2.go(lambda: woke.append(g2.context.wait(JOIN_TIMEOUT)))

@@ -461,10 +461,14 @@ class Group:
         [(1, 1), (2, 4), (3, 9)]
 
     go() runs fn on a new thread, first blocking while `limit` tasks run; try_go() does
-    not block and returns False instead.  `context` (a child of the one given) is
-    cancelled with the first exception as its cause, so the other tasks can stop
-    early.  wait() waits for every task, cancels the context (its work is over, as in
-    Go) and raises an ExceptionGroup of all the tasks' exceptions (a
+    not block and returns False instead.  The first exception cancels, with itself as
+    the cause, both `g.context` (the group's own child of the one given) and the
+    `context` given, as the contract says ("context is cancelled on the first
+    exception"; Go's errgroup would leave the given one alone), so the other tasks --
+    and whatever else watches that context -- can stop early.  wait() waits for every
+    task, cancels `g.context` only (its work is over, as in Go; the given context is
+    not cancelled by a group that succeeded) and raises an ExceptionGroup of all the
+    tasks' exceptions (a
     BaseExceptionGroup if one was not an Exception).  `with` waits on exit; if the
     body raised, the context is cancelled first and the body's exception joins the
     group.
@@ -475,6 +479,7 @@ class Group:
             _check_count("limit", limit, 1)
         if context is not None and not isinstance(context, Context):
             raise TypeError(f"context must be a Context or None, got {type(context).__name__}")
+        self._parent = context
         self._context = Context(parent=context)
         self._tokens: Chan | None = None if limit is None else Chan(limit)
         self._lock = threading.Lock()
@@ -520,10 +525,15 @@ class Group:
         except BaseException as e:  # noqa: BLE001 - reported by wait()
             with self._lock:
                 self._errors.append(e)
-            self._context.cancel(e)
+            self._fail(e)
         finally:
             if self._tokens is not None:
                 self._tokens.try_recv(None)
+
+    def _fail(self, e: BaseException) -> None:
+        self._context.cancel(e)
+        if self._parent is not None:
+            self._parent.cancel(e)
 
     def _join_all(self) -> list[BaseException]:
         while True:
@@ -551,7 +561,7 @@ class Group:
         if exc is None:
             self.wait()
             return False
-        self._context.cancel(exc)
+        self._fail(exc)
         errors = self._join_all()
         if isinstance(exc, Exception) or errors:
             raise BaseExceptionGroup("errors in fastchan.Group", [exc, *errors])
