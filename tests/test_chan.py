@@ -74,6 +74,15 @@ def test_capacity(cap):
 
 
 @pytest.mark.parametrize("cap", CAPACITIES)
+def test_an_empty_channel_is_still_true(cap):
+    ch = fc.Chan(cap)
+    assert len(ch) == 0 and bool(ch) is True
+    assert (ch or None) is ch
+    ch.close()
+    assert bool(ch) is True
+
+
+@pytest.mark.parametrize("cap", CAPACITIES)
 def test_len_empty_full(cap):
     ch = fc.Chan(cap)
     assert len(ch) == 0

@@ -385,6 +385,16 @@ def test_items_and_keys_are_snapshot_lists():
     assert sorted(m.items()) == [("b", 20), ("c", 3)]
 
 
+def test_get_and_values_as_the_mapping_protocol():
+    m = make(a=1, b=2)
+    assert m.get("a") == 1 and m.get("zz") is None and m.get("zz", 0) == 0
+    values = m.values()
+    assert type(values) is list and sorted(values) == [1, 2]
+    m.store("c", 3)
+    assert sorted(values) == [1, 2]         # a snapshot
+    assert dict(m) == {"a": 1, "b": 2, "c": 3}
+
+
 def test_getitem():
     m = make(k=1)
     assert m["k"] == 1

@@ -702,6 +702,11 @@ cdef class Chan:
         timer_poll(self)
         return fc_atomic_load_ssize_relaxed(&self.count)
 
+    def __bool__(self):
+        # Always true, like queue.Queue: a channel is a connection, not a container, and
+        # an empty one must not vanish in `ch or Chan()` / `if ch:`.  len(ch) counts.
+        return True
+
     def __iter__(self):
         return self
 

@@ -239,6 +239,17 @@ class SyncMap:
         with self._lock:
             return list(self._data)
 
+    def values(self) -> list[Any]:
+        """values() -> list: a consistent snapshot."""
+        if self._comparing:
+            self._refuse_reentry()
+        with self._lock:
+            return list(self._data.values())
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        """get(key, default=None): the mapping protocol's name for load()."""
+        return self._data.get(key, default)
+
     def __getitem__(self, key: Any) -> Any:
         value = self._data.get(key, _MISSING)
         if value is _MISSING:
