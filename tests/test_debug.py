@@ -201,6 +201,7 @@ def test_unbuffered_send_with_no_receiver(detector):
         fc.Chan().send("lost")
     assert isinstance(info.value, RuntimeError)
     assert "send in thread 'MainThread'" in str(info.value)
+    assert info.value.dump == str(info.value)
 
 
 def test_two_channel_deadlock(detector):

@@ -261,7 +261,12 @@ _deadlock_dump = ""                        # the dump the woken threads raise wi
 
 class Deadlock(RuntimeError):
     """Every live thread was blocked in fastchan with nothing that could wake one
-    (fastchan.debug.detect_deadlocks).  str() of it is the dump of the blocked calls."""
+    (fastchan.debug.detect_deadlocks).  `dump` (also str() of it) is the dump of the
+    blocked calls, as fastchan.debug.dump() writes it."""
+
+    @property
+    def dump(self):
+        return str(self.args[0]) if self.args else ""
 
 
 Deadlock.__module__ = "fastchan"
