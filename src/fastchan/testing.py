@@ -132,16 +132,6 @@ def _find_leaks(
         time.sleep(0.01)
 
 
-def leaked_threads(before: set[threading.Thread], ignore: list[str], timeout: float) -> list[threading.Thread]:
-    """Threads not in `before` (nor ignored) still alive after waiting up to `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        leaked = _new_threads(before, ignore)
-        if not leaked or time.monotonic() >= deadline:
-            return leaked
-        time.sleep(0.01)
-
-
 def _describe_op(b: debug.BlockedOp, name: str) -> str:
     return (f"\n{name!r}: blocked in fastchan {b.op} for {b.waited:.3f}s on "
             + ", ".join(repr(c) for c in b.channels) + "\n" + b.stack)
