@@ -249,6 +249,29 @@ def test_thread_stopped_by_a_fixture_teardown_is_not_a_leak(pytester):
     result.assert_outcomes(passed=1)
 
 
+def test_threads_of_a_module_scoped_fixture_are_not_a_leak(pytester):
+    # They start before the check's snapshot of the first test that uses them.
+    _ini(pytester)
+    pytester.makepyfile(
+        """
+        import pytest, fastchan as fc
+
+        @pytest.fixture(scope="module")
+        def pool():
+            with fc.WorkerPool(workers=2, name="modpool") as p:
+                yield p
+
+        def test_first(pool):
+            assert pool.submit(abs, -1).result(timeout=10) == 1
+
+        def test_second(pool):
+            assert list(pool.map(abs, [-2, -3])) == [2, 3]
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "fastchan.testing", "--fastchan-leaks")
+    result.assert_outcomes(passed=2)
+
+
 def test_another_teardown_error_keeps_the_leak_an_error_too(pytester):
     _ini(pytester)
     pytester.makepyfile(

@@ -76,7 +76,20 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     if config.getoption("--fastchan-leaks"):
         for item in items:
             if "fastchan_no_leaks" not in item.fixturenames:
-                item.fixturenames.insert(0, "fastchan_no_leaks")   # set up first, checked last
+                item.fixturenames.insert(_first_function_fixture(item), "fastchan_no_leaks")
+
+
+def _first_function_fixture(item: Any) -> int:
+    """Where the check goes in the item's fixture list: after the wider-scoped fixtures
+    (a module's pool is set up before the snapshot, so it is no leak of the first test
+    using it) and before every function-scoped one (set up first, checked last)."""
+    defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+    at = 0
+    for i, name in enumerate(item.fixturenames):
+        fixturedefs = defs.get(name)
+        if fixturedefs and fixturedefs[-1].scope != "function":
+            at = i + 1
+    return at
 
 
 def _ignored(name: str, patterns: list[str]) -> bool:
