@@ -23,7 +23,10 @@ fixture's teardown stops is no leak):
   (a module-level worker, say) that the test left waiting is caught, while a
   long-lived thread back in its usual wait -- an idle pool worker on its job channel,
   even one still finishing the previous test's job when this one started -- is not a
-  leak.  The thread running the test is not checked.
+  leak.  The thread running the test is not checked.  One case cannot be told apart:
+  a pool made just before a test whose workers reach their job channel only during it
+  (first seen waiting there at its end); name long-lived threads in ``ignore=`` to be
+  sure.
 
 How a leak is reported: if the test itself passed, the leak fails the test -- one
 failure, counted as failed (``-x`` stops on it, ``--lf`` reruns it, junitxml writes a
