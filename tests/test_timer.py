@@ -182,16 +182,20 @@ def test_tick_interval_must_be_positive():
         fc.tick(0)
 
 
+# Before 3.13, time.monotonic() on Windows is a coarser clock than the one timers use.
+CLOCK_SLACK = 0.05
+
+
 def test_tick_interval_below_a_nanosecond_is_positive():
     with fc.tick(1e-12) as t:
         assert t.interval > 0
-        assert t.recv(timeout=10) <= time.monotonic()
+        assert t.recv(timeout=10) <= time.monotonic() + CLOCK_SLACK
 
 
 def test_arguments_by_keyword():
-    assert fc.after(seconds=0).recv(timeout=10) <= time.monotonic()
+    assert fc.after(seconds=0).recv(timeout=10) <= time.monotonic() + CLOCK_SLACK
     with fc.tick(interval=0.001) as t:
-        assert t.recv(timeout=10) <= time.monotonic()
+        assert t.recv(timeout=10) <= time.monotonic() + CLOCK_SLACK
 
 
 @pytest.mark.parametrize("fn", ["after", "tick"])

@@ -9,6 +9,11 @@
 # Timer channels are receive-only: send and close raise TypeError.
 
 
+cdef str short_repr(object v):
+    r = repr(v) if not isinstance(v, int) or -10**30 < v < 10**30 else None
+    return r if r is not None and len(r) <= 40 else "a number too large to show"
+
+
 cdef int64_t parse_interval(object seconds, str name, bint allow_zero) except -2:
     """Seconds -> ns (-1 for inf: never).  Same rules as a timeout; a tick interval must
     also be > 0."""
@@ -20,10 +25,10 @@ cdef int64_t parse_interval(object seconds, str name, bint allow_zero) except -2
     except TypeError:
         raise TypeError(f"{name} must be a number, got {type(seconds).__name__}") from None
     except ValueError:
-        raise ValueError(f"{name} must be >= 0, got {seconds!r}") from None
+        raise ValueError(f"{name} must be >= 0, got {short_repr(seconds)}") from None
     if not allow_zero:
         if seconds <= 0:
-            raise ValueError(f"{name} must be > 0, got {seconds!r}")
+            raise ValueError(f"{name} must be > 0, got {short_repr(seconds)}")
         if ns == 0:         # positive but under a nanosecond: the clock's finest step
             ns = 1
     return ns

@@ -491,7 +491,11 @@ cdef int64_t parse_timeout(object timeout) except -2:
         else:
             t = timeout
     except OverflowError:   # beyond any float (a huge int or Fraction): forever, or negative
-        if timeout < 0:
+        try:
+            negative = timeout < 0
+        except TypeError:
+            raise TypeError(f"timeout must be a number or None, got {type(timeout).__name__}") from None
+        if negative:
             raise ValueError("timeout must be >= 0 or None, got a large negative number") from None
         return -1
     if t != t:

@@ -118,7 +118,8 @@ static inline int64_t fc_monotonic_ns(void) {
 static inline int64_t fc_monotonic_ns(void) {
     mach_timebase_info_data_t tb;   /* a constant; cheap to read, so no cache to race on */
     uint64_t ticks = mach_absolute_time();
-    mach_timebase_info(&tb);
+    if (mach_timebase_info(&tb) != 0 || tb.denom == 0)   /* 0: KERN_SUCCESS */
+        tb.numer = tb.denom = 1;    /* never seen; but never divide by zero */
     /* ticks * numer / denom without overflowing 64 bits */
     return (int64_t)((ticks / tb.denom) * tb.numer + (ticks % tb.denom) * tb.numer / tb.denom);
 }
