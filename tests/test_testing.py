@@ -224,42 +224,18 @@ def test_idle_pool_from_before_the_test_is_not_a_leak(pytester):
     result.assert_outcomes(passed=33)
 
 
-def test_thread_stopped_by_a_fixture_teardown_is_not_a_leak(pytester):
-    _ini(pytester)
+@pytest.mark.parametrize("scope", ["function", "module"])
+def test_threads_of_fixtures_are_not_a_leak(pytester, scope):
+    # function: started after the check's snapshot, stopped by the fixture's teardown
+    # before the check; module: started before the snapshot of the first test using it.
     pytester.makepyfile(
-        """
-        import threading, pytest, fastchan as fc
-
-        @pytest.fixture
-        def server():
-            stop = fc.Chan()
-            t = threading.Thread(target=lambda: list(stop), name="fixture-server")
-            t.start()
-            yield
-            stop.close()
-            t.join()
-
-        def test_uses_server(server):
-            pass
-        """
-    )
-    # A long grace period would hide a teardown judged too early: 0 leaves it none.
-    pytester.makeini("[pytest]\nfastchan_leaks_timeout = 0\n")
-    result = pytester.runpytest_subprocess("-p", "fastchan.testing", "--fastchan-leaks")
-    result.assert_outcomes(passed=1)
-
-
-def test_threads_of_a_module_scoped_fixture_are_not_a_leak(pytester):
-    # They start before the check's snapshot of the first test that uses them.
-    _ini(pytester)
-    pytester.makepyfile(
-        """
+        f"""
         import threading, pytest
 
-        @pytest.fixture(scope="module")
+        @pytest.fixture(scope="{scope}")
         def service():
             stop = threading.Event()
-            t = threading.Thread(target=stop.wait, name="module-service")
+            t = threading.Thread(target=stop.wait, name="fixture-service")
             t.start()
             yield t
             stop.set()
@@ -272,6 +248,8 @@ def test_threads_of_a_module_scoped_fixture_are_not_a_leak(pytester):
             assert service.is_alive()
         """
     )
+    # A long grace period would hide a teardown judged too early: 0 leaves it none.
+    pytester.makeini("[pytest]\nfastchan_leaks_timeout = 0\n")
     result = pytester.runpytest_subprocess("-p", "fastchan.testing", "--fastchan-leaks")
     result.assert_outcomes(passed=2)
 
