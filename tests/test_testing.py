@@ -173,7 +173,7 @@ def test_older_thread_left_blocked_fails_the_test_and_names_the_call(pytester):
         "1 operation(s) left blocked in fastchan by this test in thread(s) that were already running:",
         "'server': blocked in fastchan recv for *s on <fastchan.Chan capacity=1 len=0 open>",
         '*line *, in _serve',
-        "FAILED *::test_blocks_the_server",
+        "FAILED *::test_blocks_the_server*",
     ])
     # The server is still blocked the same way during the next test: not its leak.
     result.stdout.no_fnmatch_line("FAILED *::test_after*")
