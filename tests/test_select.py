@@ -619,6 +619,26 @@ def test_select_bad_case_type_error(bad):
     assert len(ch) == 1  # the valid case did not fire
 
 
+def test_select_unknown_keyword_type_error():
+    ch = fc.Chan(1)
+    ch.send("keep")
+    with pytest.raises(TypeError, match="priority"):
+        fc.select(ch, priority=True)
+    assert len(ch) == 1
+
+
+def test_select_signature_and_argument_forms():
+    import inspect
+
+    params = inspect.signature(fc.select).parameters
+    assert list(params) == ["cases", "timeout", "ordered"]
+    assert params["cases"].kind is inspect.Parameter.VAR_POSITIONAL
+    a, b = fc.Chan(1), fc.Chan(1)
+    b.send("x")
+    assert fc.select(*[a, b], **{"ordered": True, "timeout": 1}) == (1, "x", True)
+    assert fc.select(*(fc.Chan(1) for _ in range(12)), timeout=0.01) == (-1, None, False)
+
+
 def test_select_send_to_non_channel_type_error():
     with pytest.raises(TypeError):
         fc.select(fc.Send(5, "x"), timeout=0)

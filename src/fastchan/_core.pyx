@@ -1,4 +1,4 @@
-# cython: language_level=3, freethreading_compatible=True, embedsignature=True
+# cython: language_level=3, freethreading_compatible=True, binding=False, embedsignature=True, embedsignature.format=clinic
 # cython: boundscheck=False, wraparound=False, cdivision=True, auto_pickle=False, always_allow_keywords=False
 """fastchan._core: the compiled hot path -- Chan, select, Send, parking, atomics, Once.
 

@@ -96,23 +96,83 @@ cdef void unlock_all(PyObject **chans, Py_ssize_t n) noexcept:
         fc_mutex_unlock(&(<Chan>chans[i]).mutex)
 
 
-def select(*cases, timeout=None, ordered=False):
-    """select(*cases, timeout=None, ordered=False) -> (index, value, ok)
-
-    Wait until one case can proceed, perform exactly that one and report it.  A case is
-    a Chan (receive), Send(chan, value) (send) or None (never fires).  Returns
-    (i, value, True) for a receive, (i, None, False) for a receive that found its channel
-    closed and drained, (i, None, True) for a send, and (-1, None, False) if nothing fired
-    within `timeout` (timeout=0: only what can happen now, Go's `default:`).  A Send on a
-    closed channel raises Closed when chosen.  Ready cases are chosen uniformly at random;
-    ordered=True picks the first ready case in argument order.
-
-        >>> a, b = Chan(1), Chan(1)
-        >>> b.send("x")
-        >>> select(a, b, timeout=0)
-        (1, 'x', True)
+cdef extern from *:
     """
-    cdef Py_ssize_t n = len(cases)
+    static PyObject *(*fc_select_entry)(PyObject **, Py_ssize_t, PyObject *);
+
+    /* select() is a plain METH_FASTCALL builtin: the cases are read straight from the
+     * caller's argument array, which the caller keeps alive for the whole call, so a
+     * select that completes at once builds no tuple.  The rest is select_entry. */
+    static PyObject *fc_select(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
+                               PyObject *kwnames) {
+        (void)self;
+        return fc_select_entry((PyObject **)args, nargs, kwnames);
+    }
+
+    static PyMethodDef fc_select_def = {
+        "select", (PyCFunction)(void (*)(void))fc_select, METH_FASTCALL | METH_KEYWORDS, NULL};
+
+    static PyObject *fc_make_select(PyObject *module_name, const char *doc) {
+        fc_select_def.ml_doc = doc;     /* kept alive by the module (select_doc) */
+        return PyCFunction_NewEx(&fc_select_def, NULL, module_name);
+    }
+
+    static PyObject *fc_tuple_from_array(PyObject *const *items, Py_ssize_t n) {
+        PyObject *t = PyTuple_New(n);
+        Py_ssize_t i;
+        if (t == NULL) return NULL;
+        for (i = 0; i < n; i++) {
+            Py_INCREF(items[i]);
+            PyTuple_SET_ITEM(t, i, items[i]);
+        }
+        return t;
+    }
+    """
+    PyObject *(*fc_select_entry)(PyObject **, Py_ssize_t, PyObject *) except NULL
+    object fc_make_select(object module_name, const char *doc)
+    tuple fc_tuple_from_array(PyObject **items, Py_ssize_t n)
+
+
+# The text signature line ("--") gives inspect.signature(select) its parameters.
+cdef bytes select_doc = """select(*cases, timeout=None, ordered=False)
+--
+
+select(*cases, timeout=None, ordered=False) -> (index, value, ok)
+
+Wait until one case can proceed, perform exactly that one and report it.  A case is
+a Chan (receive), Send(chan, value) (send) or None (never fires).  Returns
+(i, value, True) for a receive, (i, None, False) for a receive that found its channel
+closed and drained, (i, None, True) for a send, and (-1, None, False) if nothing fired
+within `timeout` (timeout=0: only what can happen now, Go's `default:`).  A Send on a
+closed channel raises Closed when chosen.  Ready cases are chosen uniformly at random;
+ordered=True picks the first ready case in argument order.
+
+    >>> a, b = Chan(1), Chan(1)
+    >>> b.send("x")
+    >>> select(a, b, timeout=0)
+    (1, 'x', True)
+""".encode()
+
+
+cdef PyObject *select_entry(PyObject **args, Py_ssize_t nargs, PyObject *kwnames) except NULL:
+    cdef Py_ssize_t k
+    cdef object timeout = None
+    cdef bint ordered = False
+    if kwnames != NULL:
+        for k in range(len(<tuple>kwnames)):
+            name = (<tuple>kwnames)[k]
+            if name == "timeout":
+                timeout = <object>args[nargs + k]
+            elif name == "ordered":
+                ordered = <object>args[nargs + k]
+            else:
+                raise TypeError(f"select() got an unexpected keyword argument {name!r}")
+    result = select_cases(args, nargs, timeout, ordered)
+    fc_incref(<PyObject *>result)
+    return <PyObject *>result
+
+
+cdef object select_cases(PyObject **items, Py_ssize_t n, object timeout, bint ordered):
     cdef int64_t t = -1 if timeout is None else parse_timeout(timeout)
     cdef SelCase small_cases[SMALL_SELECT]
     cdef uint32_t small_order[SMALL_SELECT]
@@ -128,21 +188,27 @@ def select(*cases, timeout=None, ordered=False):
             PyMem_RawFree(order)
             raise MemoryError()
     try:
-        return select_impl(cases, n, cs, order, t, ordered)
+        return select_impl(items, n, cs, order, t, ordered)
     finally:
         if n > SMALL_SELECT:
             PyMem_RawFree(cs)
             PyMem_RawFree(order)
 
 
-cdef object select_impl(tuple cases, Py_ssize_t n, SelCase *cs, uint32_t *order,
+fc_select_entry = select_entry
+select = fc_make_select(__name__, select_doc)
+
+
+cdef object select_impl(PyObject **items, Py_ssize_t n, SelCase *cs, uint32_t *order,
                         int64_t timeout_ns, bint ordered):
+    # `items` is borrowed from the caller's arguments, alive for the whole call.
     cdef Py_ssize_t i, j, nenabled = 0
     cdef uint32_t tmp
     cdef int64_t deadline = -1
     cdef bint spin = True
+    cdef tuple cases = None
     for i in range(n):
-        c = cases[i]
+        c = <object>items[i]
         order[i] = <uint32_t>i
         if type(c) is Chan or isinstance(c, Chan):
             cs[i].chan = <PyObject *>c
@@ -175,6 +241,8 @@ cdef object select_impl(tuple cases, Py_ssize_t n, SelCase *cs, uint32_t *order,
             return (-1, None, False)
         if deadline < 0:
             deadline = deadline_after(timeout_ns)
+        if cases is None:       # fastchan.debug shows what a sleeping select waits on
+            cases = fc_tuple_from_array(items, n)
         result = select_wait(cases, cs, n, order, nenabled, deadline, spin)
         if result is not None:
             return result
