@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import threading
 
-from fastchan._core import Chan, _close_deadline_chan, _deadline_chan, _monotonic, select
-from fastchan._core import _parse_timeout
+from fastchan._core import Chan, _close_deadline_chan, _deadline_chan, _monotonic, _parse_timeout, select
 
 
 class Cancelled(Exception):

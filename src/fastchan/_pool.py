@@ -29,8 +29,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from fastchan._context import Cancelled, Context, cancelled_error
-from fastchan._core import _parse_timeout
-from fastchan._core import AtomicInt, Chan, Closed, Deadlock, Send, select
+from fastchan._core import AtomicInt, Chan, Closed, Deadlock, Send, _parse_timeout, select
 
 _live_pools: weakref.WeakSet[WorkerPool] = weakref.WeakSet()
 _pool_ids = itertools.count()
@@ -75,6 +74,16 @@ _SIGNAL_SLICE = 0.05
 def _slice(deadline: float | None) -> float:
     left = _remaining(deadline)
     return _SIGNAL_SLICE if left is None else min(left, _SIGNAL_SLICE)
+
+
+def _past_deadlocks(wait: Callable[[], Any]) -> Any:
+    """wait(), again whenever detect_deadlocks() ends it with Deadlock: the pool's own
+    threads idle on purpose, and the caller that is really stuck raises it too."""
+    while True:
+        try:
+            return wait()
+        except Deadlock:
+            continue
 
 
 def _join_thread(t: threading.Thread, deadline: float | None) -> bool:
@@ -154,13 +163,7 @@ class WorkerPool(concurrent.futures.Executor):
     # -- workers -----------------------------------------------------------------------
 
     def _work(self) -> None:
-        while True:
-            try:
-                return self._work_until_closed()
-            except Deadlock:
-                # detect_deadlocks() found every thread asleep: the caller that is really
-                # stuck raises it too.  An idle worker is not the problem; it waits on.
-                continue
+        _past_deadlocks(self._work_until_closed)
 
     def _work_until_closed(self) -> None:
         done = self._done
@@ -201,13 +204,8 @@ class WorkerPool(concurrent.futures.Executor):
                 self._finish_one()
 
     def _watch(self) -> None:
-        while True:
-            try:
-                if select(self._done, self._stop, ordered=True)[0] != 0:
-                    return
-                break
-            except Deadlock:    # as in _work: not this thread's problem
-                continue
+        if _past_deadlocks(lambda: select(self._done, self._stop, ordered=True)[0]) != 0:
+            return
         while True:
             try:
                 _fn, _args, _kwargs, sink = self._jobs.try_recv()

@@ -154,7 +154,7 @@ ordered=True picks the first ready case in argument order.
 """.encode()
 
 
-cdef PyObject *select_entry(PyObject **args, Py_ssize_t nargs, PyObject *kwnames) except NULL:
+cdef PyObject *select_entry(PyObject **args, Py_ssize_t n, PyObject *kwnames) except NULL:
     cdef Py_ssize_t k
     cdef object timeout = None
     cdef bint ordered = False
@@ -162,17 +162,11 @@ cdef PyObject *select_entry(PyObject **args, Py_ssize_t nargs, PyObject *kwnames
         for k in range(len(<tuple>kwnames)):
             name = (<tuple>kwnames)[k]
             if name == "timeout":
-                timeout = <object>args[nargs + k]
+                timeout = <object>args[n + k]
             elif name == "ordered":
-                ordered = <object>args[nargs + k]
+                ordered = <object>args[n + k]
             else:
                 raise TypeError(f"select() got an unexpected keyword argument {name!r}")
-    result = select_cases(args, nargs, timeout, ordered)
-    fc_incref(<PyObject *>result)
-    return <PyObject *>result
-
-
-cdef object select_cases(PyObject **items, Py_ssize_t n, object timeout, bint ordered):
     cdef int64_t t = -1 if timeout is None else parse_timeout(timeout)
     cdef SelCase small_cases[SMALL_SELECT]
     cdef uint32_t small_order[SMALL_SELECT]
@@ -188,11 +182,13 @@ cdef object select_cases(PyObject **items, Py_ssize_t n, object timeout, bint or
             PyMem_RawFree(order)
             raise MemoryError()
     try:
-        return select_impl(items, n, cs, order, t, ordered)
+        result = select_impl(args, n, cs, order, t, ordered)
     finally:
         if n > SMALL_SELECT:
             PyMem_RawFree(cs)
             PyMem_RawFree(order)
+    fc_incref(<PyObject *>result)
+    return <PyObject *>result
 
 
 fc_select_entry = select_entry

@@ -246,9 +246,7 @@ class SyncMap:
         with self._lock:
             return list(self._data.values())
 
-    def get(self, key: Any, default: Any = None) -> Any:
-        """get(key, default=None): the mapping protocol's name for load()."""
-        return self._data.get(key, default)
+    get = load      # the mapping protocol's name for it
 
     def __getitem__(self, key: Any) -> Any:
         value = self._data.get(key, _MISSING)

@@ -10,8 +10,12 @@
 
 
 cdef str short_repr(object v):
-    r = repr(v) if not isinstance(v, int) or -10**30 < v < 10**30 else None
-    return r if r is not None and len(r) <= 40 else "a number too large to show"
+    """repr(v) for an error message, unless it is huge (or too long to print at all)."""
+    try:
+        r = repr(v)
+    except ValueError:      # an int beyond sys.get_int_max_str_digits()
+        r = ""
+    return r if 0 < len(r) <= 40 else "a number too large to show"
 
 
 cdef int64_t parse_interval(object seconds, str name, bint allow_zero) except -2:
@@ -47,8 +51,8 @@ def after(seconds):
     """after(seconds) -> Chan
 
     A receive-only channel that delivers one value, the time.monotonic() at which it
-    fired (came due), once `seconds` have passed (Go's time.After).  No thread: whoever receives or selects on
-    it wakes when it is due.  after(inf) never fires.
+    fired (came due), once `seconds` have passed (Go's time.After).  No thread:
+    whoever receives or selects on it wakes when it is due.  after(inf) never fires.
 
         >>> idx, fired_at, ok = select(after(0.01))
         >>> idx, ok

@@ -480,16 +480,10 @@ cdef int64_t parse_timeout(object timeout) except -2:
     cdef double t
     if timeout is None:
         return -1
+    if isinstance(timeout, (bool, str, bytes)):
+        raise TypeError(f"timeout must be a number or None, got {type(timeout).__name__}")
     try:
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-            try:
-                if isinstance(timeout, (bool, str, bytes)):
-                    raise TypeError
-                t = float(timeout)
-            except (TypeError, ValueError):
-                raise TypeError(f"timeout must be a number or None, got {type(timeout).__name__}") from None
-        else:
-            t = timeout
+        t = timeout if isinstance(timeout, (int, float)) else float(timeout)
     except OverflowError:   # beyond any float (a huge int or Fraction): forever, or negative
         try:
             negative = timeout < 0
@@ -498,6 +492,8 @@ cdef int64_t parse_timeout(object timeout) except -2:
         if negative:
             raise ValueError("timeout must be >= 0 or None, got a large negative number") from None
         return -1
+    except (TypeError, ValueError):
+        raise TypeError(f"timeout must be a number or None, got {type(timeout).__name__}") from None
     if t != t:
         raise ValueError("timeout must be >= 0 or None, got nan")
     if t < 0:
